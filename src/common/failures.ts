@@ -1,0 +1,38 @@
+/**
+ * Failure type names: the `type` of every ApplicationFailure this project throws.
+ *
+ * The contract types end a provision and are what callers branch on (the Go backend matches them with
+ * `errors.As(err, &temporal.ApplicationError{})` and `.Type()`). The transient types mark AWS errors
+ * that Temporal retries; a caller only sees one if the retry budget of an activity runs out.
+ */
+export const FailureType = {
+  /** The request was malformed; nothing was sent to AWS. Fix the request. */
+  InvalidSpec: 'InvalidSpec',
+  /** AWS rejected the worker's credentials or their permissions. */
+  InvalidCredentials: 'InvalidCredentials',
+  /** An account limit (instances, vCPUs, spot requests, addresses) is reached. */
+  QuotaExceeded: 'QuotaExceeded',
+  /** AWS has no capacity for this instance type (or spot price) right now. */
+  InsufficientCapacity: 'InsufficientCapacity',
+  /** EC2 rejected a launch parameter: instance type, AMI, subnet, security group. */
+  InvalidConfiguration: 'InvalidConfiguration',
+  /** No public IP appeared before the deadline; the instance was terminated. */
+  PublicIpTimeout: 'PublicIpTimeout',
+  /** The instance stopped or terminated before it had a public IP; it was terminated. */
+  InstanceLost: 'InstanceLost',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Retryable AWS conditions; activities throw these and Temporal retries them with backoff. */
+export const TransientFailureType = {
+  /** EC2 throttled the call (RequestLimitExceeded and friends). */
+  Ec2Throttled: 'Ec2Throttled',
+  /** EC2 answered with a server error (5xx) or an unexpected, empty response. */
+  Ec2Unavailable: 'Ec2Unavailable',
+  /** EC2 could not be reached: connection refused or reset, DNS, time-out. */
+  Ec2Unreachable: 'Ec2Unreachable',
+} as const;
+export type TransientFailureType = (typeof TransientFailureType)[keyof typeof TransientFailureType];
+
+/** Every contract failure type, in a stable order (for docs and exhaustive tests). */
+export const CONTRACT_FAILURE_TYPES: readonly FailureType[] = Object.values(FailureType);

@@ -1,0 +1,306 @@
+/**
+ * Checks a provision request before anything touches AWS, and turns it into a normalised spec.
+ *
+ * Input arrives as untrusted JSON from the backend or the `temporal` CLI, so every field is checked
+ * for type, range and spelling, unknown fields are refused (a typo like "spot" must not silently
+ * launch an on-demand VM), and every problem is reported at once, each naming its field.
+ */
+import type { ProvisionRequest } from './contract';
+import { describeType, formatDuration, parseDuration, quote } from './durations';
+import { DEFAULT_REGION, SUPPORTED_REGIONS } from './images';
+import { ARCHITECTURES, isArchitecture, isSize, SIZES, type Architecture, type Size } from './instance-types';
+
+/** EC2 refuses user data over 16 KiB (before base64). */
+export const MAX_USER_DATA_BYTES = 16 * 1024;
+/** EC2's limit per resource, counting the `Name` tag. */
+export const MAX_TAGS = 50;
+export const MAX_TAG_KEY_LENGTH = 128;
+export const MAX_TAG_VALUE_LENGTH = 256;
+/** The default-VPC limit of security groups per network interface is 5; 16 is EC2's hard ceiling. */
+export const MAX_SECURITY_GROUPS = 16;
+export const DEFAULT_NAME_TAG = 'stagely-vm';
+
+export const DEFAULT_IP_WAIT_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_POLL_INTERVAL_MS = 5_000;
+export const IP_WAIT_TIMEOUT_BOUNDS_MS = { min: 10_000, max: 60 * 60_000 } as const;
+export const POLL_INTERVAL_BOUNDS_MS = { min: 1_000, max: 60_000 } as const;
+
+/** A validated, normalised request: defaults applied, durations in milliseconds, tags merged. */
+export interface ProvisionSpec {
+  size: Size;
+  architecture: Architecture;
+  region: string;
+  spotInstance: boolean;
+  userData?: string;
+  /** The tags the instance gets, `Name` included. */
+  tags: Record<string, string>;
+  subnetId?: string;
+  securityGroupIds: string[];
+  ipWaitTimeoutMs: number;
+  pollIntervalMs: number;
+}
+
+export interface SpecProblem {
+  /** The offending field, as the caller spelled it ("tags.aws:owner", "securityGroupIds[1]"). */
+  field: string;
+  message: string;
+}
+
+export type SpecCheck = { ok: true; spec: ProvisionSpec } | { ok: false; problems: SpecProblem[] };
+
+const KNOWN_FIELDS: readonly (keyof ProvisionRequest)[] = [
+  'size',
+  'architecture',
+  'region',
+  'spotInstance',
+  'userData',
+  'tags',
+  'subnetId',
+  'securityGroupIds',
+  'ipWaitTimeout',
+  'pollInterval',
+];
+
+const ARCHITECTURE_ALIASES: Readonly<Record<string, Architecture>> = {
+  x86_64: 'amd64',
+  'x86-64': 'amd64',
+  x64: 'amd64',
+  aarch64: 'arm64',
+  arm: 'arm64',
+};
+
+const SUBNET_ID = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const SECURITY_GROUP_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+export function validateProvisionRequest(input: unknown): SpecCheck {
+  const problems: SpecProblem[] = [];
+  const problem = (field: string, message: string): void => {
+    problems.push({ field, message });
+  };
+
+  if (!isPlainObject(input)) {
+    problem('(request)', `must be a JSON object with at least "size" and "architecture" (got ${describeType(input)})`);
+    return { ok: false, problems };
+  }
+
+  for (const key of Object.keys(input)) {
+    if (!(KNOWN_FIELDS as readonly string[]).includes(key)) {
+      const meant = KNOWN_FIELDS.find((known) => known.toLowerCase() === key.toLowerCase());
+      problem(
+        key,
+        meant
+          ? `unknown field; field names are case-sensitive, did you mean "${meant}"?`
+          : `unknown field; allowed fields are ${KNOWN_FIELDS.join(', ')}`,
+      );
+    }
+  }
+
+  const size = checkEnum(input.size, 'size', SIZES, isSize, {}, problem);
+  const architecture = checkEnum(input.architecture, 'architecture', ARCHITECTURES, isArchitecture, ARCHITECTURE_ALIASES, problem);
+  const region = checkRegion(input.region, problem);
+
+  let spotInstance = false;
+  if (input.spotInstance !== undefined) {
+    if (typeof input.spotInstance === 'boolean') spotInstance = input.spotInstance;
+    else problem('spotInstance', `must be true or false (got ${describeType(input.spotInstance)})`);
+  }
+
+  let userData: string | undefined;
+  if (input.userData !== undefined) {
+    if (typeof input.userData !== 'string') {
+      problem('userData', `must be a string of raw (not base64) user data (got ${describeType(input.userData)})`);
+    } else if (utf8Length(input.userData) > MAX_USER_DATA_BYTES) {
+      problem('userData', `is ${utf8Length(input.userData)} bytes; EC2 accepts at most ${MAX_USER_DATA_BYTES} bytes (16 KiB)`);
+    } else if (input.userData.length > 0) {
+      userData = input.userData;
+    }
+  }
+
+  const tags = checkTags(input.tags, problem);
+  const subnetId = checkOptionalId(input.subnetId, 'subnetId', SUBNET_ID, 'subnet-0123456789abcdef0', problem);
+  const securityGroupIds = checkSecurityGroups(input.securityGroupIds, problem);
+  const ipWaitTimeoutMs = checkDuration(input.ipWaitTimeout, 'ipWaitTimeout', DEFAULT_IP_WAIT_TIMEOUT_MS, IP_WAIT_TIMEOUT_BOUNDS_MS, problem);
+  const pollIntervalMs = checkDuration(input.pollInterval, 'pollInterval', DEFAULT_POLL_INTERVAL_MS, POLL_INTERVAL_BOUNDS_MS, problem);
+
+  if (
+    problems.length > 0 ||
+    size === undefined ||
+    architecture === undefined ||
+    region === undefined ||
+    tags === undefined ||
+    securityGroupIds === undefined ||
+    ipWaitTimeoutMs === undefined ||
+    pollIntervalMs === undefined
+  ) {
+    return { ok: false, problems };
+  }
+  const spec: ProvisionSpec = { size, architecture, region, spotInstance, tags, securityGroupIds, ipWaitTimeoutMs, pollIntervalMs };
+  if (userData !== undefined) spec.userData = userData;
+  if (subnetId !== undefined) spec.subnetId = subnetId;
+  return { ok: true, spec };
+}
+
+/** One line a person can act on, naming every problem. */
+export function describeProblems(problems: readonly SpecProblem[]): string {
+  const list = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  return `Invalid provision request (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${list}. Fix the request and start the provision again; nothing was launched.`;
+}
+
+type Report = (field: string, message: string) => void;
+
+function checkEnum<T extends string>(
+  value: unknown,
+  field: string,
+  allowed: readonly T[],
+  isValid: (v: unknown) => v is T,
+  aliases: Readonly<Record<string, T>>,
+  problem: Report,
+): T | undefined {
+  const choices = allowed.map((a) => `"${a}"`).join(', ');
+  if (value === undefined) {
+    problem(field, `is required; one of ${choices}`);
+    return undefined;
+  }
+  if (isValid(value)) return value;
+  if (typeof value !== 'string') {
+    problem(field, `must be one of ${choices} (got ${describeType(value)})`);
+    return undefined;
+  }
+  const lower = value.toLowerCase();
+  const hint = isValid(lower) ? `; values are lower-case, did you mean "${lower}"?` : aliases[lower] ? `; did you mean "${aliases[lower]}"?` : '';
+  problem(field, `must be one of ${choices} (got ${quote(value)})${hint}`);
+  return undefined;
+}
+
+function checkRegion(value: unknown, problem: Report): string | undefined {
+  if (value === undefined) return DEFAULT_REGION;
+  if (typeof value !== 'string') {
+    problem('region', `must be an AWS region name like "${DEFAULT_REGION}" (got ${describeType(value)})`);
+    return undefined;
+  }
+  if (!SUPPORTED_REGIONS.includes(value)) {
+    problem(
+      'region',
+      `${quote(value)} is not supported yet: Ubuntu 22.04 images are configured only for ${SUPPORTED_REGIONS.join(', ')}; omit region or use ${DEFAULT_REGION}`,
+    );
+    return undefined;
+  }
+  return value;
+}
+
+function checkTags(value: unknown, problem: Report): Record<string, string> | undefined {
+  // A Map, then Object.fromEntries: a tag key such as "__proto__" stays an ordinary key.
+  const tags = new Map<string, string>([['Name', DEFAULT_NAME_TAG]]);
+  if (value === undefined) return Object.fromEntries(tags);
+  if (!isPlainObject(value)) {
+    problem('tags', `must be an object of string keys to string values (got ${describeType(value)})`);
+    return undefined;
+  }
+  let valid = true;
+  for (const [key, tagValue] of Object.entries(value)) {
+    const field = `tags.${key.length > 40 ? `${key.slice(0, 37)}...` : key}`;
+    const keyLength = codePointLength(key);
+    if (keyLength < 1 || keyLength > MAX_TAG_KEY_LENGTH) {
+      problem(field, `tag keys must be 1 to ${MAX_TAG_KEY_LENGTH} characters (got ${keyLength})`);
+      valid = false;
+    } else if (key.toLowerCase().startsWith('aws:')) {
+      problem(field, 'tag keys starting with "aws:" are reserved by AWS');
+      valid = false;
+    }
+    if (typeof tagValue !== 'string') {
+      problem(field, `tag values must be strings (got ${describeType(tagValue)})`);
+      valid = false;
+    } else if (codePointLength(tagValue) > MAX_TAG_VALUE_LENGTH) {
+      problem(field, `tag values must be at most ${MAX_TAG_VALUE_LENGTH} characters (got ${codePointLength(tagValue)})`);
+      valid = false;
+    } else {
+      tags.set(key, tagValue);
+    }
+  }
+  const count = tags.size;
+  if (count > MAX_TAGS) {
+    problem('tags', `an instance may carry at most ${MAX_TAGS} tags including "Name" (got ${count})`);
+    valid = false;
+  }
+  return valid ? Object.fromEntries(tags) : undefined;
+}
+
+function checkOptionalId(value: unknown, field: string, pattern: RegExp, example: string, problem: Report): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    problem(field, `must be an id like "${example}" (got ${describeType(value)})`);
+    return undefined;
+  }
+  return value;
+}
+
+function checkSecurityGroups(value: unknown, problem: Report): string[] | undefined {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problem('securityGroupIds', `must be an array of ids like "sg-0123456789abcdef0" (got ${describeType(value)})`);
+    return undefined;
+  }
+  if (value.length > MAX_SECURITY_GROUPS) {
+    problem('securityGroupIds', `at most ${MAX_SECURITY_GROUPS} security groups (got ${value.length})`);
+    return undefined;
+  }
+  const ids: string[] = [];
+  let valid = true;
+  value.forEach((id: unknown, index) => {
+    const field = `securityGroupIds[${index}]`;
+    const checked = checkOptionalId(id, field, SECURITY_GROUP_ID, 'sg-0123456789abcdef0', problem);
+    if (checked === undefined) {
+      valid = false;
+    } else if (ids.includes(checked)) {
+      problem(field, `${checked} is listed twice`);
+      valid = false;
+    } else {
+      ids.push(checked);
+    }
+  });
+  return valid ? ids : undefined;
+}
+
+function checkDuration(
+  value: unknown,
+  field: string,
+  fallback: number,
+  bounds: { min: number; max: number },
+  problem: Report,
+): number | undefined {
+  if (value === undefined) return fallback;
+  const parsed = parseDuration(value);
+  if (!parsed.ok) {
+    problem(field, parsed.reason);
+    return undefined;
+  }
+  const ms = Math.round(parsed.ms);
+  if (ms < bounds.min || ms > bounds.max) {
+    problem(field, `must be between ${formatDuration(bounds.min)} and ${formatDuration(bounds.max)} (got ${quote(value)})`);
+    return undefined;
+  }
+  return ms;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Length in Unicode code points, the unit AWS counts tag lengths in. */
+function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/** UTF-8 byte length without TextEncoder, so this module stays free of runtime globals. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
