@@ -1,0 +1,40 @@
+import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { toInstanceState, type InstanceState } from '../common/instance-state';
+import { abortSignal } from './ec2-context';
+import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
+
+export interface InstanceStatus {
+  instanceId: string;
+  state: InstanceState;
+  publicIp?: string;
+  privateIp?: string;
+  /** ISO-8601. */
+  launchedAt?: string;
+  /** Whether EC2 reports the instance as spot (InstanceLifecycle). */
+  spot: boolean;
+}
+
+/**
+ * Reads one instance. Returns null when EC2 does not know the id: right after RunInstances that means
+ * "not visible yet" (EC2 is eventually consistent), so callers keep polling within their deadline.
+ */
+export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<InstanceStatus | null> {
+  let output;
+  try {
+    output = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
+  } catch (error) {
+    if (isInstanceNotFound(error)) return null;
+    throw toApplicationFailure(error, `DescribeInstances ${instanceId}`);
+  }
+  const instance = output.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+  if (!instance) return null;
+  const status: InstanceStatus = {
+    instanceId,
+    state: toInstanceState(instance.State?.Name),
+    spot: instance.InstanceLifecycle === 'spot',
+  };
+  if (instance.PublicIpAddress) status.publicIp = instance.PublicIpAddress;
+  if (instance.PrivateIpAddress) status.privateIp = instance.PrivateIpAddress;
+  if (instance.LaunchTime instanceof Date) status.launchedAt = instance.LaunchTime.toISOString();
+  return status;
+}

@@ -1,0 +1,157 @@
+/**
+ * The one place AWS errors become Temporal failures.
+ *
+ * The SDK puts EC2's error code in `error.name`. Each code family maps to a stable failure `type`
+ * (see FailureType): permanent problems are non-retryable so a run fails fast with an actionable
+ * message; throttling, server errors and network trouble stay retryable and Temporal backs off.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, TransientFailureType } from '../common/failures';
+
+const CREDENTIAL_CODES = new Set([
+  'AuthFailure',
+  'AuthFailure.ServiceLinkedRoleCreationNotPermitted',
+  'UnauthorizedOperation',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'ExpiredToken',
+  'RequestExpired',
+  'OptInRequired',
+  'Blocked',
+  'CredentialsProviderError',
+]);
+
+const QUOTA_CODES = new Set([
+  'InstanceLimitExceeded',
+  'VcpuLimitExceeded',
+  'MaxSpotInstanceCountExceeded',
+  'AddressLimitExceeded',
+  'ResourceLimitExceeded',
+  'PendingVerification',
+]);
+
+const CAPACITY_CODES = new Set([
+  'InsufficientInstanceCapacity',
+  'InsufficientHostCapacity',
+  'InsufficientReservedInstanceCapacity',
+  'InsufficientCapacity',
+  'InsufficientAddressCapacity',
+  'InsufficientFreeAddressesInSubnet',
+  'SpotMaxPriceTooLow',
+  'UnfulfillableCapacity',
+]);
+
+const THROTTLING_CODES = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'SlowDown',
+  'EC2ThrottledException',
+]);
+
+const SERVER_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'NetworkingError',
+]);
+
+export interface Classification {
+  type: FailureType | TransientFailureType;
+  retryable: boolean;
+  /** EC2's error code, or the network error code, when there is one. */
+  code: string;
+}
+
+interface AwsLikeError {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  $fault?: unknown;
+  $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
+  $response?: { statusCode?: unknown };
+}
+
+/**
+ * Classifies any value the AWS SDK throws. Order matters: known codes first, then HTTP status, then
+ * "no answer at all" (network), and whatever is left is a 4xx refusal, i.e. a configuration problem.
+ */
+export function classifyAwsError(error: unknown): Classification {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as AwsLikeError;
+  const name = typeof e.name === 'string' ? e.name : '';
+  const nodeCode = typeof e.code === 'string' ? e.code : '';
+  const status = httpStatus(e);
+
+  if (CREDENTIAL_CODES.has(name)) return { type: FailureType.InvalidCredentials, retryable: false, code: name };
+  if (QUOTA_CODES.has(name)) return { type: FailureType.QuotaExceeded, retryable: false, code: name };
+  if (CAPACITY_CODES.has(name)) return { type: FailureType.InsufficientCapacity, retryable: false, code: name };
+  if (THROTTLING_CODES.has(name) || status === 429) return { type: TransientFailureType.Ec2Throttled, retryable: true, code: name };
+  if (SERVER_CODES.has(name) || (status !== undefined && status >= 500)) {
+    return { type: TransientFailureType.Ec2Unavailable, retryable: true, code: name };
+  }
+  if (NETWORK_CODES.has(name) || NETWORK_CODES.has(nodeCode) || (status === undefined && e.$fault === undefined)) {
+    // No HTTP answer at all: the request may never have reached EC2.
+    return { type: TransientFailureType.Ec2Unreachable, retryable: true, code: nodeCode || name };
+  }
+  // EC2 answered and refused the request (4xx): InvalidParameterValue, InvalidAMIID.NotFound, Unsupported...
+  // Retrying the same request cannot succeed.
+  return { type: FailureType.InvalidConfiguration, retryable: false, code: name };
+}
+
+const ADVICE: Readonly<Record<Classification['type'], string>> = {
+  InvalidCredentials:
+    "Check the worker's AWS credentials (environment, profile or role) and that its IAM policy allows this EC2 action.",
+  QuotaExceeded: 'Terminate unused instances or request a higher limit in AWS Service Quotas, then retry.',
+  InsufficientCapacity: 'AWS has no capacity for this request right now; retry later, or use on-demand or another size.',
+  InvalidConfiguration: 'Check the instance type, image, subnet and security groups for this region.',
+  InvalidSpec: 'Fix the request.',
+  PublicIpTimeout: 'Retry the provision.',
+  InstanceLost: 'Retry the provision.',
+  Ec2Throttled: 'Temporal retries this with backoff.',
+  Ec2Unavailable: 'Temporal retries this with backoff.',
+  Ec2Unreachable: 'Check that the worker can reach the EC2 endpoint; Temporal retries this with backoff.',
+};
+
+/**
+ * Wraps an AWS SDK error as an ApplicationFailure with a stable type.
+ * @param action what the activity was doing, for the message ("RunInstances t3.small in us-east-1")
+ */
+export function toApplicationFailure(error: unknown, action: string): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  const { type, retryable, code } = classifyAwsError(error);
+  const e = (typeof error === 'object' && error !== null ? error : {}) as AwsLikeError;
+  const awsMessage = typeof e.message === 'string' ? e.message : String(error);
+  const message = `${action} failed: ${code ? `${code}: ` : ''}${awsMessage}. ${ADVICE[type]}`;
+  const requestId = typeof e.$metadata?.requestId === 'string' ? e.$metadata.requestId : undefined;
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: !retryable,
+    details: [{ awsErrorCode: code || undefined, httpStatus: httpStatus(e), requestId }],
+    cause: error instanceof Error ? error : undefined,
+  });
+}
+
+/** True when EC2 says the instance id does not exist (or is not visible yet: EC2 is eventually consistent). */
+export function isInstanceNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as AwsLikeError).name === 'InvalidInstanceID.NotFound';
+}
+
+function httpStatus(e: AwsLikeError): number | undefined {
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}

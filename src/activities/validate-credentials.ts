@@ -1,0 +1,19 @@
+import { DescribeRegionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { CredentialsCheck } from '../common/contract';
+import { abortSignal, clientRegion } from './ec2-context';
+import { toApplicationFailure } from './ec2-errors';
+
+/**
+ * Proves the worker's credentials work with the cheapest signed call EC2 has (DescribeRegions).
+ * Only an auth error means bad credentials (InvalidCredentials); a network error stays a retryable
+ * Ec2Unreachable, so an outage is never reported as a credentials problem.
+ */
+export async function validateCredentials(ec2: EC2Client): Promise<CredentialsCheck> {
+  const region = await clientRegion(ec2);
+  try {
+    const output = await ec2.send(new DescribeRegionsCommand({}), { abortSignal: abortSignal() });
+    return { region, regionCount: output.Regions?.length ?? 0 };
+  } catch (error) {
+    throw toApplicationFailure(error, `DescribeRegions in ${region}`);
+  }
+}
