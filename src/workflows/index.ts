@@ -1,0 +1,3 @@
+/** Every workflow type the worker registers. The exported names are the workflow types callers start. */
+export { provisionInstance, statusQuery } from './provision-instance';
+export { validateCredentials } from './validate-credentials';
