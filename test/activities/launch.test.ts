@@ -1,0 +1,182 @@
+/**
+ * runInstances / describeInstance / terminateInstance against moto's EC2 API over HTTP: the requests
+ * the activities send, as moto recorded them.
+ */
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities, type LaunchRequest } from '../../src/activities';
+import { motoEc2Client, motoEndpoint, uniqueName } from '../support/env';
+
+const ec2 = motoEc2Client();
+const activities = createActivities(ec2);
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+  new MockActivityEnvironment().run(fn, ...args);
+
+function launchRequest(overrides: Partial<LaunchRequest> = {}): LaunchRequest {
+  return {
+    region: 'us-east-1',
+    instanceType: 't4g.small',
+    imageId: 'ami-0c7a8e3f05e4e5f0c',
+    spot: false,
+    tags: { Name: 'stagely-vm', team: 'previews' },
+    clientToken: uniqueName('token'),
+    ...overrides,
+  };
+}
+
+async function motoView(instanceId: string): Promise<Instance> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const instance = out.Reservations?.[0]?.Instances?.[0];
+  if (!instance) throw new Error(`moto does not know ${instanceId}`);
+  return instance;
+}
+
+async function expectFailure(promise: Promise<unknown>, type: string, nonRetryable: boolean): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  const failure = error as ApplicationFailure;
+  expect(failure.type).toBe(type);
+  expect(failure.nonRetryable).toBe(nonRetryable);
+  return failure;
+}
+
+afterAll(() => ec2.destroy());
+
+describe('runInstances', () => {
+  it('launches the requested type and image with the tags and base64 user data', async () => {
+    const userData = '#!/bin/bash\necho "hello from stagely" > /tmp/hello\n';
+    const launched = await run(activities.runInstances, launchRequest({ userData }));
+
+    expect(launched.instanceId).toMatch(/^i-[0-9a-f]+$/);
+    expect(launched.launchedAt).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/));
+    const seen = await motoView(launched.instanceId);
+    expect(seen.InstanceType).toBe('t4g.small');
+    expect(seen.ImageId).toBe('ami-0c7a8e3f05e4e5f0c');
+    expect(seen.InstanceLifecycle).toBeUndefined();
+    const tags = Object.fromEntries((seen.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags).toEqual({ Name: 'stagely-vm', team: 'previews' });
+
+    const attribute = await ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: launched.instanceId, Attribute: 'userData' }),
+    );
+    const sent = attribute.UserData?.Value;
+    expect(sent).toBe(Buffer.from(userData).toString('base64'));
+  });
+
+  it('sends no user data when none is asked for', async () => {
+    const launched = await run(activities.runInstances, launchRequest());
+    const attribute = await ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: launched.instanceId, Attribute: 'userData' }),
+    );
+    expect(attribute.UserData?.Value).toBeUndefined();
+  });
+
+  it('launches on the spot market when asked', async () => {
+    const launched = await run(activities.runInstances, launchRequest({ spot: true, instanceType: 't3.small', imageId: 'ami-0c7217cdde317cfec' }));
+    const seen = await motoView(launched.instanceId);
+    expect(seen.InstanceLifecycle).toBe('spot');
+    expect(seen.InstanceType).toBe('t3.small');
+  });
+
+  it('launches into the given subnet with the given security groups', async () => {
+    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }));
+    const vpcId = vpc.Vpc?.VpcId ?? '';
+    const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.42.1.0/24' }));
+    const subnetId = subnet.Subnet?.SubnetId ?? '';
+    const group = await ec2.send(new CreateSecurityGroupCommand({ GroupName: uniqueName('sg'), Description: 'test', VpcId: vpcId }));
+    const groupId = group.GroupId ?? '';
+
+    const launched = await run(activities.runInstances, launchRequest({ subnetId, securityGroupIds: [groupId] }));
+
+    const seen = await motoView(launched.instanceId);
+    expect(seen.SubnetId).toBe(subnetId);
+    expect(seen.SecurityGroups?.map((g) => g.GroupId)).toEqual([groupId]);
+  });
+
+  it('turns an EC2 refusal into a non-retryable InvalidConfiguration naming the AWS code', async () => {
+    const failure = await expectFailure(
+      run(activities.runInstances, launchRequest({ subnetId: 'subnet-0123456789abcdef0' })),
+      'InvalidConfiguration',
+      true,
+    );
+    expect(failure.message).toContain('InvalidSubnetID.NotFound');
+    expect(failure.message).toContain('RunInstances t4g.small in us-east-1');
+  });
+
+  it('refuses a request for a region the worker is not in, before calling EC2', async () => {
+    const elsewhere = new EC2Client({ region: 'eu-west-1', endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const tag = uniqueName('region-check');
+    const failure = await expectFailure(
+      run(createActivities(elsewhere).runInstances, launchRequest({ tags: { Name: tag } })),
+      'InvalidConfiguration',
+      true,
+    );
+    expect(failure.message).toContain('eu-west-1');
+    const anywhere = await elsewhere.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: [tag] }] }));
+    expect(anywhere.Reservations ?? []).toHaveLength(0);
+    elsewhere.destroy();
+  });
+});
+
+describe('describeInstance', () => {
+  it('reports state, public and private IP and launch time', async () => {
+    const launched = await run(activities.runInstances, launchRequest());
+    const status = await run(activities.describeInstance, launched.instanceId);
+    const seen = await motoView(launched.instanceId);
+
+    expect(status).not.toBeNull();
+    expect(status?.instanceId).toBe(launched.instanceId);
+    expect(['pending', 'running']).toContain(status?.state);
+    expect(status?.publicIp).toBe(seen.PublicIpAddress);
+    expect(status?.publicIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(status?.privateIp).toBe(seen.PrivateIpAddress);
+    expect(status?.launchedAt).toBe(seen.LaunchTime?.toISOString());
+    expect(status?.spot).toBe(false);
+  });
+
+  it('returns null for an id EC2 does not know (not visible yet)', async () => {
+    await expect(run(activities.describeInstance, 'i-0123456789abcdef0')).resolves.toBeNull();
+  });
+
+  it('maps a terminated instance to "terminated"', async () => {
+    const launched = await run(activities.runInstances, launchRequest());
+    await run(activities.terminateInstance, launched.instanceId);
+    const status = await run(activities.describeInstance, launched.instanceId);
+    expect(status?.state).toBe('terminated');
+  });
+});
+
+describe('terminateInstance', () => {
+  it('terminates, and a second call finds it already gone', async () => {
+    const launched = await run(activities.runInstances, launchRequest());
+
+    await expect(run(activities.terminateInstance, launched.instanceId)).resolves.toEqual({
+      instanceId: launched.instanceId,
+      alreadyGone: false,
+    });
+    expect(['shutting-down', 'terminated']).toContain((await motoView(launched.instanceId)).State?.Name);
+    await expect(run(activities.terminateInstance, launched.instanceId)).resolves.toEqual({
+      instanceId: launched.instanceId,
+      alreadyGone: true,
+    });
+  });
+
+  it('treats an unknown instance id as already gone', async () => {
+    await expect(run(activities.terminateInstance, 'i-0123456789abcdef0')).resolves.toEqual({
+      instanceId: 'i-0123456789abcdef0',
+      alreadyGone: true,
+    });
+  });
+});

@@ -1,0 +1,5 @@
+import { ensureWorkflowBundle } from './shared-setup';
+
+export default async function setup(): Promise<void> {
+  await ensureWorkflowBundle();
+}

@@ -1,0 +1,31 @@
+/** Reading what the global setups started, and small helpers the suites share. */
+import { randomUUID } from 'node:crypto';
+import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set; run this suite through jest (its global setup sets it)`);
+  return value;
+}
+
+export const motoEndpoint = (): string => requireEnv('STAGELY_TEST_MOTO_ENDPOINT');
+
+/** An EC2 client for moto, built the way the worker builds one: region and endpoint from the environment. */
+export function motoEc2Client(endpoint = motoEndpoint(), credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' }): EC2Client {
+  return new EC2Client({ region: 'us-east-1', endpoint, credentials, maxAttempts: 1 });
+}
+
+/** A name nobody else in this run uses: task queues, workflow IDs, tag values. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Every instance moto knows that carries the tag, with its state, as moto sees it. */
+export async function instancesTagged(ec2: EC2Client, key: string, value: string): Promise<Instance[]> {
+  const out = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${key}`, Values: [value] }] }));
+  return out.Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
+}
+
+export function isRunningOrPending(instance: Instance): boolean {
+  return instance.State?.Name === 'running' || instance.State?.Name === 'pending';
+}

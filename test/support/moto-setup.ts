@@ -1,0 +1,5 @@
+import { ensureMoto } from './shared-setup';
+
+export default async function setup(): Promise<void> {
+  await ensureMoto();
+}

@@ -1,0 +1,5 @@
+import { runTeardown } from './stops';
+
+export default async function teardown(): Promise<void> {
+  await runTeardown();
+}

@@ -1,0 +1,309 @@
+/**
+ * provisionInstance on the time-skipping server with fake activities: the polling loop, the deadline,
+ * compensation on every unsuccessful exit, and the failure types callers see.
+ */
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { ProvisionRequest, ProvisionResult, ProvisionStatus } from '../../src/common/contract';
+import type { provisionInstance } from '../../src/workflows';
+import { uniqueName } from '../support/env';
+import { fakeEc2, INSTANCE_ID, LAUNCHED_AT, pending, ready, type FakeEc2Script } from '../support/fake-ec2';
+import { createTimeSkippingEnv, createWorker } from '../support/workflow-env';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+}, 60_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const SMALL_ARM: ProvisionRequest = { size: 'small', architecture: 'arm64' };
+
+/** Starts a provision with a fake EC2 and runs `body` while a worker serves it. */
+async function withProvision<T>(
+  request: unknown,
+  script: FakeEc2Script,
+  body: (handle: WorkflowHandle<typeof provisionInstance>) => Promise<T>,
+) {
+  const taskQueue = uniqueName('tq');
+  const { activities, calls } = fakeEc2(script);
+  const worker: Worker = await createWorker(env, taskQueue, activities);
+  const outcome = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start<typeof provisionInstance>('provisionInstance', {
+      args: [request as ProvisionRequest],
+      taskQueue,
+      workflowId: uniqueName('provision'),
+      // A hang fails the test instead of timing out jest.
+      workflowExecutionTimeout: '2h',
+    });
+    return body(handle);
+  });
+  return { outcome, calls };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<WorkflowFailedError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  return error as WorkflowFailedError;
+}
+
+async function timerDurationsMs(handle: WorkflowHandle): Promise<number[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? [])
+    .map((event) => event.timerStartedEventAttributes?.startToFireTimeout)
+    .filter((timeout): timeout is NonNullable<typeof timeout> => timeout !== undefined && timeout !== null)
+    .map((timeout) => Number(timeout.seconds ?? 0) * 1000 + Math.round((timeout.nanos ?? 0) / 1e6));
+}
+
+describe('success', () => {
+  it('returns the contract result when the IP is there on the first poll', async () => {
+    const { outcome, calls } = await withProvision(SMALL_ARM, {}, async (handle) => ({
+      result: await handle.result(),
+      runId: handle.firstExecutionRunId,
+      timers: await timerDurationsMs(handle),
+    }));
+
+    const expected: ProvisionResult = {
+      instanceId: INSTANCE_ID,
+      publicIp: '203.0.113.10',
+      privateIp: '10.0.0.10',
+      instanceType: 't4g.small',
+      imageId: 'ami-0c7a8e3f05e4e5f0c',
+      region: 'us-east-1',
+      size: 'small',
+      architecture: 'arm64',
+      spot: false,
+      launchedAt: LAUNCHED_AT,
+    };
+    expect(outcome.result).toEqual(expected);
+    expect(outcome.timers).toEqual([]);
+    expect(calls.launched).toEqual([
+      {
+        region: 'us-east-1',
+        instanceType: 't4g.small',
+        imageId: 'ami-0c7a8e3f05e4e5f0c',
+        spot: false,
+        tags: { Name: 'stagely-vm' },
+        clientToken: outcome.runId,
+      },
+    ]);
+    expect(outcome.runId.length).toBeLessThanOrEqual(64);
+    expect(calls.terminated).toEqual([]);
+  });
+
+  it('passes spot, user data, tags, subnet and security groups through to the launch', async () => {
+    const request: ProvisionRequest = {
+      size: 'large',
+      architecture: 'amd64',
+      spotInstance: true,
+      userData: '#cloud-config\n',
+      tags: { env: 'pr-42' },
+      subnetId: 'subnet-0123456789abcdef0',
+      securityGroupIds: ['sg-0123456789abcdef0'],
+    };
+    const spotReady = { ...ready(), spot: true };
+    const { outcome, calls } = await withProvision(request, { describe: () => spotReady }, (handle) => handle.result());
+
+    expect(calls.launched[0]).toMatchObject({
+      instanceType: 'c5.2xlarge',
+      imageId: 'ami-0c7217cdde317cfec',
+      spot: true,
+      userData: '#cloud-config\n',
+      tags: { Name: 'stagely-vm', env: 'pr-42' },
+      subnetId: 'subnet-0123456789abcdef0',
+      securityGroupIds: ['sg-0123456789abcdef0'],
+    });
+    expect(outcome).toMatchObject({ instanceType: 'c5.2xlarge', size: 'large', architecture: 'amd64', spot: true });
+  });
+
+  it('polls with durable 5 s sleeps until the IP appears', async () => {
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      { describe: (call) => (call === 1 ? null : call < 4 ? pending() : ready()) },
+      async (handle) => ({
+        result: await handle.result(),
+        timers: await timerDurationsMs(handle),
+        status: await handle.query<ProvisionStatus>('status'),
+      }),
+    );
+
+    expect(outcome.result.publicIp).toBe('203.0.113.10');
+    // Not visible yet, pending, pending, ready: three sleeps of exactly the poll interval.
+    expect(outcome.timers).toEqual([5000, 5000, 5000]);
+    expect(calls.described).toEqual([INSTANCE_ID, INSTANCE_ID, INSTANCE_ID, INSTANCE_ID]);
+    expect(outcome.status).toMatchObject({ phase: 'succeeded', instanceId: INSTANCE_ID, polls: 4, lastState: 'running' });
+  });
+
+  it('honours a custom poll interval given as milliseconds', async () => {
+    const { outcome } = await withProvision(
+      { ...SMALL_ARM, pollInterval: 2000 },
+      { describe: (call) => (call < 3 ? pending() : ready()) },
+      async (handle) => timerDurationsMs(await handle.result().then(() => handle)),
+    );
+    expect(outcome).toEqual([2000, 2000]);
+  });
+
+  it('reports its phase, instance, polls and deadline through the status query while waiting', async () => {
+    let release = false;
+    const { outcome } = await withProvision(
+      SMALL_ARM,
+      { describe: () => (release ? ready() : pending()) },
+      async (handle) => {
+        let status: ProvisionStatus;
+        do {
+          status = await handle.query<ProvisionStatus>('status');
+          // Time stands still while the test only queries, so one poll is all there is to wait for.
+        } while (status.polls < 1);
+        release = true;
+        await handle.result();
+        return status;
+      },
+    );
+    expect(outcome).toMatchObject({ phase: 'waiting-for-ip', instanceId: INSTANCE_ID, lastState: 'pending' });
+    expect(Date.parse(outcome.deadline ?? '')).not.toBeNaN();
+  });
+
+  it('keeps polling when one poll exhausts its retries on a transient error', async () => {
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      {
+        describe: (call) => {
+          // Enough failures to outlast the poll activity's 1-minute schedule-to-close budget.
+          if (call <= 12) throw ApplicationFailure.retryable('throttled', 'Ec2Throttled');
+          return ready();
+        },
+      },
+      (handle) => handle.result(),
+    );
+    expect(outcome.publicIp).toBe('203.0.113.10');
+    expect(calls.terminated).toEqual([]);
+  });
+});
+
+describe('unsuccessful runs terminate what they launched', () => {
+  it('gives up at the 5-minute deadline with PublicIpTimeout, terminating the instance once', async () => {
+    const wallStart = Date.now();
+    const { outcome, calls } = await withProvision(SMALL_ARM, { describe: () => pending() }, async (handle) => ({
+      error: await failureOf(handle.result()),
+      timers: await timerDurationsMs(handle),
+    }));
+    const wallMs = Date.now() - wallStart;
+
+    const failure = outcome.error.cause;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).type).toBe('PublicIpTimeout');
+    expect((failure as ApplicationFailure).nonRetryable).toBe(true);
+    expect(failure?.message).toContain(INSTANCE_ID);
+    expect(failure?.message).toContain('5m');
+    expect(calls.terminated).toEqual([INSTANCE_ID]);
+    // Five minutes of workflow time, in 5 s sleeps: the loop really waited out the deadline.
+    const slept = outcome.timers.reduce((sum, ms) => sum + ms, 0);
+    expect(slept).toBeGreaterThanOrEqual(5 * 60_000 - 1_000);
+    expect(slept).toBeLessThanOrEqual(5 * 60_000);
+    expect(outcome.timers.filter((ms) => ms === 5000).length).toBeGreaterThanOrEqual(59);
+    // Time skipping: the five minutes pass in (a few) seconds of wall time.
+    expect(wallMs).toBeLessThan(30_000);
+  });
+
+  it('fails with InstanceLost when the instance stops before it has an IP, and terminates it', async () => {
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      { describe: (call) => (call === 1 ? pending() : { ...pending(), state: 'stopped' }) },
+      (handle) => failureOf(handle.result()),
+    );
+    expect(outcome.cause).toBeInstanceOf(ApplicationFailure);
+    expect((outcome.cause as ApplicationFailure).type).toBe('InstanceLost');
+    expect(outcome.cause?.message).toContain('stopped');
+    expect(calls.terminated).toEqual([INSTANCE_ID]);
+  });
+
+  it('terminates the instance when the run is cancelled, and ends as cancelled', async () => {
+    const { outcome, calls } = await withProvision(SMALL_ARM, { describe: () => pending() }, async (handle) => {
+      while ((await handle.query<ProvisionStatus>('status')).polls < 1) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await handle.cancel();
+      return {
+        error: await failureOf(handle.result()),
+        status: await handle.query<ProvisionStatus>('status'),
+      };
+    });
+    expect(outcome.error.cause).toBeInstanceOf(CancelledFailure);
+    expect(outcome.status.phase).toBe('cancelled');
+    expect(calls.terminated).toEqual([INSTANCE_ID]);
+  });
+
+  it('terminates after a non-retryable poll failure and surfaces its type', async () => {
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      {
+        describe: () => {
+          throw ApplicationFailure.nonRetryable('AuthFailure: credentials revoked', 'InvalidCredentials');
+        },
+      },
+      (handle) => failureOf(handle.result()),
+    );
+    expect(outcome.cause).toBeInstanceOf(ActivityFailure);
+    expect(outcome.cause?.cause).toBeInstanceOf(ApplicationFailure);
+    expect((outcome.cause?.cause as ApplicationFailure).type).toBe('InvalidCredentials');
+    expect(calls.terminated).toEqual([INSTANCE_ID]);
+  });
+
+  it('reports the original failure even when compensation itself fails', async () => {
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      {
+        describe: () => ({ ...pending(), state: 'terminated' }),
+        terminate: async () => {
+          throw ApplicationFailure.nonRetryable('UnauthorizedOperation', 'InvalidCredentials');
+        },
+      },
+      (handle) => failureOf(handle.result()),
+    );
+    expect((outcome.cause as ApplicationFailure).type).toBe('InstanceLost');
+    expect(calls.terminated).toEqual([INSTANCE_ID]);
+  });
+});
+
+describe('failures before anything is launched', () => {
+  it('surfaces a non-retryable launch failure with its type, WorkflowFailedError -> ActivityFailure -> ApplicationFailure', async () => {
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      {
+        launch: async () => {
+          throw ApplicationFailure.nonRetryable('RunInstances failed: VcpuLimitExceeded', 'QuotaExceeded');
+        },
+      },
+      (handle) => failureOf(handle.result()),
+    );
+    expect(outcome.cause).toBeInstanceOf(ActivityFailure);
+    const root = outcome.cause?.cause;
+    expect(root).toBeInstanceOf(ApplicationFailure);
+    expect((root as ApplicationFailure).type).toBe('QuotaExceeded');
+    expect((root as ApplicationFailure).nonRetryable).toBe(true);
+    expect(calls.launched).toHaveLength(1);
+    expect(calls.described).toEqual([]);
+    expect(calls.terminated).toEqual([]);
+  });
+
+  it.each([
+    [{ size: 'Small', architecture: 'arm64' }, 'size'],
+    [{ size: 'small', architecture: 'arm64', region: 'eu-west-1' }, 'region'],
+    [{ size: 'small', architecture: 'arm64', spot: true }, 'spot'],
+    [null, '(request)'],
+  ])('fails %j with InvalidSpec naming %s, and calls no activity', async (request, field) => {
+    const { outcome, calls } = await withProvision(request, {}, (handle) => failureOf(handle.result()));
+    expect(outcome.cause).toBeInstanceOf(ApplicationFailure);
+    const failure = outcome.cause as ApplicationFailure;
+    expect(failure.type).toBe('InvalidSpec');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(`${field}:`);
+    expect(failure.details?.[0]).toEqual({ problems: [expect.objectContaining({ field })] });
+    expect(calls).toEqual({ launched: [], described: [], terminated: [] });
+  });
+});
