@@ -87,10 +87,11 @@ interface AwsLikeError {
 }
 
 /**
- * Classifies any value the AWS SDK throws. Order matters: known codes first, then HTTP status, then
+ * Classifies what the AWS SDK throws. Order matters: known codes first, then HTTP status, then
  * "no answer at all" (network), and whatever is left is a 4xx refusal, i.e. a configuration problem.
+ * Returns undefined for anything that is not an AWS or network error (a bug, say).
  */
-export function classifyAwsError(error: unknown): Classification {
+export function classifyAwsError(error: unknown): Classification | undefined {
   const e = (typeof error === 'object' && error !== null ? error : {}) as AwsLikeError;
   const name = typeof e.name === 'string' ? e.name : '';
   const nodeCode = typeof e.code === 'string' ? e.code : '';
@@ -103,10 +104,12 @@ export function classifyAwsError(error: unknown): Classification {
   if (SERVER_CODES.has(name) || (status !== undefined && status >= 500)) {
     return { type: TransientFailureType.Ec2Unavailable, retryable: true, code: name };
   }
-  if (NETWORK_CODES.has(name) || NETWORK_CODES.has(nodeCode) || (status === undefined && e.$fault === undefined)) {
-    // No HTTP answer at all: the request may never have reached EC2.
+  const sdkError = e.$metadata !== undefined || e.$fault !== undefined;
+  if (NETWORK_CODES.has(name) || NETWORK_CODES.has(nodeCode) || (sdkError && status === undefined && e.$fault === undefined)) {
+    // No HTTP answer at all (the SDK wraps socket errors without a status): EC2 may never have seen it.
     return { type: TransientFailureType.Ec2Unreachable, retryable: true, code: nodeCode || name };
   }
+  if (!sdkError) return undefined;
   // EC2 answered and refused the request (4xx): InvalidParameterValue, InvalidAMIID.NotFound, Unsupported...
   // Retrying the same request cannot succeed.
   return { type: FailureType.InvalidConfiguration, retryable: false, code: name };
@@ -127,14 +130,18 @@ const ADVICE: Readonly<Record<Classification['type'], string>> = {
 };
 
 /**
- * Wraps an AWS SDK error as an ApplicationFailure with a stable type.
+ * Wraps an AWS SDK error as an ApplicationFailure with a stable type. Anything else (a bug in this
+ * code, say) is returned as it is: Temporal retries it within the activity's bounds and shows its
+ * class, which is more honest than dressing it up as an AWS condition.
  * @param action what the activity was doing, for the message ("RunInstances t3.small in us-east-1")
  */
-export function toApplicationFailure(error: unknown, action: string): ApplicationFailure {
+export function toApplicationFailure(error: unknown, action: string): Error {
   if (error instanceof ApplicationFailure) return error;
-  const { type, retryable, code } = classifyAwsError(error);
+  const classification = classifyAwsError(error);
+  if (classification === undefined) return error instanceof Error ? error : new Error(`${action} failed: ${String(error)}`);
+  const { type, retryable, code } = classification;
   const e = (typeof error === 'object' && error !== null ? error : {}) as AwsLikeError;
-  const awsMessage = typeof e.message === 'string' ? e.message : String(error);
+  const awsMessage = typeof e.message === 'string' && e.message !== '' ? e.message : 'no message';
   const message = `${action} failed: ${code ? `${code}: ` : ''}${awsMessage}. ${ADVICE[type]}`;
   const requestId = typeof e.$metadata?.requestId === 'string' ? e.$metadata.requestId : undefined;
   return ApplicationFailure.create({

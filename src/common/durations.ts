@@ -1,12 +1,12 @@
 /**
  * Durations in requests: a number of milliseconds, or a string of one or more `<number><unit>` parts
  * with units `ms`, `s`, `m`, `h` — the forms Temporal's own tools and Go's `time.Duration` print
- * ("5s", "5m", "1m30s", "1500ms", "0.5h"). A bare numeric string ("5000") is milliseconds, as in
+ * ("5s", "5m", "1m30s", "1500ms", "0.5h"; spaces between parts are allowed: "1m 30s"). A bare numeric string ("5000") is milliseconds, as in
  * Temporal's TypeScript SDK. Anything else is refused rather than guessed at.
  */
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-const PART = /(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)/y;
+const PART = /\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)/y;
 const MAX_STRING_LENGTH = 64;
 
 export type DurationParse = { ok: true; ms: number } | { ok: false; reason: string };
@@ -57,12 +57,18 @@ export function formatDuration(ms: number): string {
 
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${quote(value)}`;
 }
 
 /** A short, printable rendering of a user-supplied value for error messages. */
 export function quote(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  return truncate(typeof value === 'string' ? JSON.stringify(value) : String(value), 40);
+}
+
+/** Shortens to at most `max` characters, counting code points so an emoji is never split. */
+export function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length > max ? `${chars.slice(0, max - 3).join('')}...` : text;
 }

@@ -18,7 +18,7 @@ const EC2_TO_STATE: Readonly<Record<string, InstanceState>> = {
 
 /** Maps an EC2 `State.Name`; a missing or unknown name is `pending` (keep polling, the deadline bounds it). */
 export function toInstanceState(ec2StateName: string | undefined): InstanceState {
-  return (ec2StateName !== undefined ? EC2_TO_STATE[ec2StateName] : undefined) ?? 'pending';
+  return ec2StateName !== undefined && Object.hasOwn(EC2_TO_STATE, ec2StateName) ? (EC2_TO_STATE[ec2StateName] ?? 'pending') : 'pending';
 }
 
 /** True once the instance can no longer come up with a public IP. */

@@ -6,7 +6,7 @@
  * launch an on-demand VM), and every problem is reported at once, each naming its field.
  */
 import type { ProvisionRequest } from './contract';
-import { describeType, formatDuration, parseDuration, quote } from './durations';
+import { describeType, formatDuration, parseDuration, quote, truncate } from './durations';
 import { DEFAULT_REGION, SUPPORTED_REGIONS } from './images';
 import { ARCHITECTURES, isArchitecture, isSize, SIZES, type Architecture, type Size } from './instance-types';
 
@@ -167,7 +167,8 @@ function checkEnum<T extends string>(
     return undefined;
   }
   const lower = value.toLowerCase();
-  const hint = isValid(lower) ? `; values are lower-case, did you mean "${lower}"?` : aliases[lower] ? `; did you mean "${aliases[lower]}"?` : '';
+  const alias = Object.hasOwn(aliases, lower) ? aliases[lower] : undefined;
+  const hint = isValid(lower) ? `; values are lower-case, did you mean "${lower}"?` : alias ? `; did you mean "${alias}"?` : '';
   problem(field, `must be one of ${choices} (got ${quote(value)})${hint}`);
   return undefined;
 }
@@ -198,7 +199,7 @@ function checkTags(value: unknown, problem: Report): Record<string, string> | un
   }
   let valid = true;
   for (const [key, tagValue] of Object.entries(value)) {
-    const field = `tags.${key.length > 40 ? `${key.slice(0, 37)}...` : key}`;
+    const field = `tags.${truncate(key, 40)}`;
     const keyLength = codePointLength(key);
     if (keyLength < 1 || keyLength > MAX_TAG_KEY_LENGTH) {
       problem(field, `tag keys must be 1 to ${MAX_TAG_KEY_LENGTH} characters (got ${keyLength})`);
@@ -226,7 +227,11 @@ function checkTags(value: unknown, problem: Report): Record<string, string> | un
 }
 
 function checkOptionalId(value: unknown, field: string, pattern: RegExp, example: string, problem: Report): string | undefined {
-  if (value === undefined) return undefined;
+  return value === undefined ? undefined : checkId(value, field, pattern, example, problem);
+}
+
+/** Returns the id, or reports a problem and returns undefined. */
+function checkId(value: unknown, field: string, pattern: RegExp, example: string, problem: Report): string | undefined {
   if (typeof value !== 'string' || !pattern.test(value)) {
     problem(field, `must be an id like "${example}" (got ${describeType(value)})`);
     return undefined;
@@ -248,7 +253,7 @@ function checkSecurityGroups(value: unknown, problem: Report): string[] | undefi
   let valid = true;
   value.forEach((id: unknown, index) => {
     const field = `securityGroupIds[${index}]`;
-    const checked = checkOptionalId(id, field, SECURITY_GROUP_ID, 'sg-0123456789abcdef0', problem);
+    const checked = checkId(id, field, SECURITY_GROUP_ID, 'sg-0123456789abcdef0', problem);
     if (checked === undefined) {
       valid = false;
     } else if (ids.includes(checked)) {
