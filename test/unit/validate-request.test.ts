@@ -1,0 +1,317 @@
+import {
+  describeProblems,
+  utf8Length,
+  validateProvisionRequest,
+  type ProvisionSpec,
+  type SpecProblem,
+} from '../../src/common/validate-request';
+
+/** The spec of an accepted request; fails the test with the problems when it was refused. */
+function specOf(input: unknown): ProvisionSpec {
+  const check = validateProvisionRequest(input);
+  if (!check.ok) throw new Error(`expected the request to be accepted, got: ${JSON.stringify(check.problems)}`);
+  return check.spec;
+}
+
+/** The problems of a refused request; fails the test when it was accepted. */
+function problemsOf(input: unknown): SpecProblem[] {
+  const check = validateProvisionRequest(input);
+  if (check.ok) throw new Error(`expected the request to be refused, got: ${JSON.stringify(check.spec)}`);
+  return check.problems;
+}
+
+/** `count` tags named tag-1, tag-2, ... */
+function manyTags(count: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`tag-${i + 1}`, `value-${i + 1}`]));
+}
+
+const minimal = { size: 'small', architecture: 'arm64' } as const;
+
+describe('validateProvisionRequest: valid requests', () => {
+  it('normalises a minimal request with every default', () => {
+    const spec = specOf({ size: 'small', architecture: 'arm64' });
+
+    expect(spec).toEqual({
+      size: 'small',
+      architecture: 'arm64',
+      region: 'us-east-1',
+      spotInstance: false,
+      tags: { Name: 'stagely-vm' },
+      securityGroupIds: [],
+      ipWaitTimeoutMs: 300_000,
+      pollIntervalMs: 5_000,
+    });
+    expect(spec).not.toHaveProperty('userData');
+    expect(spec).not.toHaveProperty('subnetId');
+  });
+
+  it('normalises a request with every field', () => {
+    const spec = specOf({
+      size: 'large',
+      architecture: 'amd64',
+      region: 'us-east-1',
+      spotInstance: true,
+      userData: '#!/bin/bash\necho hello\n',
+      tags: { Name: 'preview-pr-42', team: 'web', empty: '' },
+      subnetId: 'subnet-0123456789abcdef0',
+      securityGroupIds: ['sg-0123456789abcdef0'],
+      ipWaitTimeout: '2m',
+      pollInterval: 2000,
+    });
+
+    expect(spec).toEqual({
+      size: 'large',
+      architecture: 'amd64',
+      region: 'us-east-1',
+      spotInstance: true,
+      userData: '#!/bin/bash\necho hello\n',
+      tags: { Name: 'preview-pr-42', team: 'web', empty: '' },
+      subnetId: 'subnet-0123456789abcdef0',
+      securityGroupIds: ['sg-0123456789abcdef0'],
+      ipWaitTimeoutMs: 120_000,
+      pollIntervalMs: 2_000,
+    });
+  });
+
+  it('accepts 8-hex-digit subnet and security group ids', () => {
+    const spec = specOf({ ...minimal, subnetId: 'subnet-0123abcd', securityGroupIds: ['sg-0123abcd', 'sg-89abcdef'] });
+    expect(spec.subnetId).toBe('subnet-0123abcd');
+    expect(spec.securityGroupIds).toEqual(['sg-0123abcd', 'sg-89abcdef']);
+  });
+
+  it('drops empty user data', () => {
+    expect(specOf({ ...minimal, userData: '' })).not.toHaveProperty('userData');
+  });
+
+  it('accepts explicit spotInstance false and an empty securityGroupIds array', () => {
+    const spec = specOf({ ...minimal, spotInstance: false, securityGroupIds: [] });
+    expect(spec.spotInstance).toBe(false);
+    expect(spec.securityGroupIds).toEqual([]);
+  });
+
+  it('accepts an object without a prototype (as some JSON parsers build)', () => {
+    const input = Object.assign(Object.create(null) as Record<string, unknown>, minimal);
+    expect(specOf(input).size).toBe('small');
+  });
+});
+
+describe('validateProvisionRequest: boundaries that are accepted', () => {
+  it('accepts user data of exactly 16384 bytes', () => {
+    const userData = 'a'.repeat(16_384);
+    expect(specOf({ ...minimal, userData }).userData).toBe(userData);
+  });
+
+  it('accepts 49 caller tags plus Name (50 tags)', () => {
+    const tags = specOf({ ...minimal, tags: manyTags(49) }).tags;
+    expect(Object.keys(tags)).toHaveLength(50);
+    expect(tags.Name).toBe('stagely-vm');
+    expect(tags['tag-49']).toBe('value-49');
+  });
+
+  it('accepts 50 caller tags when one of them is Name', () => {
+    const tags = specOf({ ...minimal, tags: { ...manyTags(49), Name: 'mine' } }).tags;
+    expect(Object.keys(tags)).toHaveLength(50);
+    expect(tags.Name).toBe('mine');
+  });
+
+  it('accepts a tag key of 128 characters and a tag value of 256 characters', () => {
+    const key = 'k'.repeat(128);
+    const value = 'v'.repeat(256);
+    expect(specOf({ ...minimal, tags: { [key]: value } }).tags).toEqual({ Name: 'stagely-vm', [key]: value });
+  });
+
+  it('counts tag lengths in code points, not UTF-16 units', () => {
+    const key = '😀'.repeat(128);
+    const value = '😀'.repeat(256);
+    expect(specOf({ ...minimal, tags: { [key]: value } }).tags[key]).toBe(value);
+  });
+
+  it('accepts an empty tag value', () => {
+    expect(specOf({ ...minimal, tags: { owner: '' } }).tags).toEqual({ Name: 'stagely-vm', owner: '' });
+  });
+
+  it('accepts 16 security groups', () => {
+    const ids = [
+      'sg-00000001', 'sg-00000002', 'sg-00000003', 'sg-00000004', 'sg-00000005', 'sg-00000006', 'sg-00000007', 'sg-00000008',
+      'sg-00000009', 'sg-0000000a', 'sg-0000000b', 'sg-0000000c', 'sg-0000000d', 'sg-0000000e', 'sg-0000000f', 'sg-00000010',
+    ];
+    expect(specOf({ ...minimal, securityGroupIds: ids }).securityGroupIds).toEqual(ids);
+  });
+
+  it.each<[string | number, number]>([
+    ['1s', 1_000],
+    ['1m', 60_000],
+    [1000, 1_000],
+    [60000, 60_000],
+  ])('accepts pollInterval %p (%p ms)', (pollInterval, ms) => {
+    expect(specOf({ ...minimal, pollInterval }).pollIntervalMs).toBe(ms);
+  });
+
+  it.each<[string | number, number]>([
+    ['10s', 10_000],
+    ['1h', 3_600_000],
+    ['0.5h', 1_800_000],
+    ['1m30s', 90_000],
+    ['10000', 10_000],
+  ])('accepts ipWaitTimeout %p (%p ms)', (ipWaitTimeout, ms) => {
+    expect(specOf({ ...minimal, ipWaitTimeout }).ipWaitTimeoutMs).toBe(ms);
+  });
+});
+
+const SIZES = '"small", "medium", "large"';
+const ARCHITECTURES = '"amd64", "arm64"';
+
+describe('validateProvisionRequest: bad requests', () => {
+  it.each<[string, unknown, string, string | RegExp]>([
+    // The request itself
+    ['null', null, '(request)', 'must be a JSON object with at least "size" and "architecture" (got null)'],
+    ['an array', [], '(request)', '(got an array)'],
+    ['a string', 'small', '(request)', '(got string "small")'],
+    ['a number', 42, '(request)', '(got number 42)'],
+    ['a Date', new Date(0), '(request)', '(got an object)'],
+    // size and architecture
+    ['missing size', { architecture: 'amd64' }, 'size', `is required; one of ${SIZES}`],
+    ['missing architecture', { size: 'small' }, 'architecture', `is required; one of ${ARCHITECTURES}`],
+    ['size "Small"', { ...minimal, size: 'Small' }, 'size', `must be one of ${SIZES} (got "Small"); values are lower-case, did you mean "small"?`],
+    ['size "xlarge"', { ...minimal, size: 'xlarge' }, 'size', `must be one of ${SIZES} (got "xlarge")`],
+    ['size 1', { ...minimal, size: 1 }, 'size', `must be one of ${SIZES} (got number 1)`],
+    ['size null', { ...minimal, size: null }, 'size', `must be one of ${SIZES} (got null)`],
+    ['size "constructor" (no bogus hint)', { ...minimal, size: 'constructor' }, 'size', /\(got "constructor"\)$/],
+    ['architecture "__proto__" (no bogus hint)', { ...minimal, architecture: '__proto__' }, 'architecture', /\(got "__proto__"\)$/],
+    ['architecture "x86_64"', { ...minimal, architecture: 'x86_64' }, 'architecture', `must be one of ${ARCHITECTURES} (got "x86_64"); did you mean "amd64"?`],
+    ['architecture "AMD64"', { ...minimal, architecture: 'AMD64' }, 'architecture', 'values are lower-case, did you mean "amd64"?'],
+    ['architecture "aarch64"', { ...minimal, architecture: 'aarch64' }, 'architecture', '(got "aarch64"); did you mean "arm64"?'],
+    ['architecture "ARM"', { ...minimal, architecture: 'ARM' }, 'architecture', '(got "ARM"); did you mean "arm64"?'],
+    // unknown fields
+    ['unknown field "spot"', { ...minimal, spot: true }, 'spot', 'unknown field; allowed fields are size, architecture, region, spotInstance, userData, tags, subnetId, securityGroupIds, ipWaitTimeout, pollInterval'],
+    ['field "Size" in the wrong case', { ...minimal, Size: 'medium' }, 'Size', 'field names are case-sensitive, did you mean "size"?'],
+    ['field "spotinstance" in the wrong case', { ...minimal, spotinstance: true }, 'spotinstance', 'did you mean "spotInstance"?'],
+    // region
+    ['region "eu-west-1"', { ...minimal, region: 'eu-west-1' }, 'region', '"eu-west-1" is not supported yet: Ubuntu 22.04 images are configured only for us-east-1; omit region or use us-east-1'],
+    ['region 5', { ...minimal, region: 5 }, 'region', 'must be an AWS region name like "us-east-1" (got number 5)'],
+    // spotInstance
+    ['spotInstance "true"', { ...minimal, spotInstance: 'true' }, 'spotInstance', 'must be true or false (got string "true")'],
+    ['spotInstance 1', { ...minimal, spotInstance: 1 }, 'spotInstance', 'must be true or false (got number 1)'],
+    // userData
+    ['userData 123', { ...minimal, userData: 123 }, 'userData', 'must be a string of raw (not base64) user data (got number 123)'],
+    ['userData of 16385 bytes', { ...minimal, userData: 'a'.repeat(16_385) }, 'userData', 'is 16385 bytes; EC2 accepts at most 16384 bytes (16 KiB)'],
+    ['userData of 6000 "€" (18000 bytes)', { ...minimal, userData: '€'.repeat(6_000) }, 'userData', 'is 18000 bytes; EC2 accepts at most 16384 bytes'],
+    // tags
+    ['tags []', { ...minimal, tags: [] }, 'tags', 'must be an object of string keys to string values (got an array)'],
+    ['tags "a=b"', { ...minimal, tags: 'a=b' }, 'tags', 'must be an object of string keys to string values (got string "a=b")'],
+    ['tags null', { ...minimal, tags: null }, 'tags', '(got null)'],
+    ['tag value 5', { ...minimal, tags: { team: 5 } }, 'tags.team', 'tag values must be strings (got number 5)'],
+    ['tag value null', { ...minimal, tags: { team: null } }, 'tags.team', 'tag values must be strings (got null)'],
+    ['tag value undefined', { ...minimal, tags: { team: undefined } }, 'tags.team', 'tag values must be strings (got undefined)'],
+    ['an emoji tag key over the length limit, shortened without splitting the emoji', { ...minimal, tags: { ['😀'.repeat(129)]: 'x' } }, `tags.${'😀'.repeat(37)}...`, '(got 129)'],
+    ['tag key ""', { ...minimal, tags: { '': 'x' } }, 'tags.', 'tag keys must be 1 to 128 characters (got 0)'],
+    ['tag key of 129 characters', { ...minimal, tags: { ['k'.repeat(129)]: 'x' } }, `tags.${'k'.repeat(37)}...`, 'tag keys must be 1 to 128 characters (got 129)'],
+    ['tag value of 257 characters', { ...minimal, tags: { team: 'v'.repeat(257) } }, 'tags.team', 'tag values must be at most 256 characters (got 257)'],
+    ['tag key "aws:owner"', { ...minimal, tags: { 'aws:owner': 'me' } }, 'tags.aws:owner', 'tag keys starting with "aws:" are reserved by AWS'],
+    ['tag key "AWS:Owner"', { ...minimal, tags: { 'AWS:Owner': 'me' } }, 'tags.AWS:Owner', 'reserved by AWS'],
+    ['50 caller tags (51 with Name)', { ...minimal, tags: manyTags(50) }, 'tags', 'an instance may carry at most 50 tags including "Name" (got 51)'],
+    // subnetId
+    ['subnetId "subnet-xyz"', { ...minimal, subnetId: 'subnet-xyz' }, 'subnetId', 'must be an id like "subnet-0123456789abcdef0" (got string "subnet-xyz")'],
+    ['subnetId 12', { ...minimal, subnetId: 12 }, 'subnetId', 'must be an id like "subnet-0123456789abcdef0" (got number 12)'],
+    ['subnetId with upper-case hex', { ...minimal, subnetId: 'subnet-0123456789ABCDEF0' }, 'subnetId', 'must be an id like'],
+    ['subnetId of 9 hex digits', { ...minimal, subnetId: 'subnet-0123456789' }, 'subnetId', 'must be an id like'],
+    // securityGroupIds
+    ['securityGroupIds as a string', { ...minimal, securityGroupIds: 'sg-0123456789abcdef0' }, 'securityGroupIds', 'must be an array of ids like "sg-0123456789abcdef0" (got string "sg-0123456789abcdef0")'],
+    ['securityGroupIds ["nope"]', { ...minimal, securityGroupIds: ['nope'] }, 'securityGroupIds[0]', 'must be an id like "sg-0123456789abcdef0" (got string "nope")'],
+    ['securityGroupIds [null]', { ...minimal, securityGroupIds: [null] }, 'securityGroupIds[0]', '(got null)'],
+    ['securityGroupIds [undefined] (a TypeScript caller)', { ...minimal, securityGroupIds: [undefined] }, 'securityGroupIds[0]', '(got undefined)'],
+    ['a duplicate security group', { ...minimal, securityGroupIds: ['sg-0123456789abcdef0', 'sg-0123456789abcdef0'] }, 'securityGroupIds[1]', 'sg-0123456789abcdef0 is listed twice'],
+    ['17 security groups', { ...minimal, securityGroupIds: Array.from({ length: 17 }, () => 'sg-0123abcd') }, 'securityGroupIds', 'at most 16 security groups (got 17)'],
+    // durations
+    ['pollInterval "500ms"', { ...minimal, pollInterval: '500ms' }, 'pollInterval', 'must be between 1s and 1m (got "500ms")'],
+    ['pollInterval "2m"', { ...minimal, pollInterval: '2m' }, 'pollInterval', 'must be between 1s and 1m (got "2m")'],
+    ['pollInterval -1000', { ...minimal, pollInterval: -1000 }, 'pollInterval', 'must be between 1s and 1m (got -1000)'],
+    ['pollInterval "5"', { ...minimal, pollInterval: '5' }, 'pollInterval', 'must be between 1s and 1m (got "5")'],
+    ['pollInterval true', { ...minimal, pollInterval: true }, 'pollInterval', 'must be a duration string like "5s" or a number of milliseconds (got boolean true)'],
+    ['ipWaitTimeout "5s"', { ...minimal, ipWaitTimeout: '5s' }, 'ipWaitTimeout', 'must be between 10s and 1h (got "5s")'],
+    ['ipWaitTimeout "2h"', { ...minimal, ipWaitTimeout: '2h' }, 'ipWaitTimeout', 'must be between 10s and 1h (got "2h")'],
+    ['ipWaitTimeout "soon"', { ...minimal, ipWaitTimeout: 'soon' }, 'ipWaitTimeout', 'must be a duration string like "5s" or "1m30s" (got "soon")'],
+    ['ipWaitTimeout Infinity', { ...minimal, ipWaitTimeout: Number.POSITIVE_INFINITY }, 'ipWaitTimeout', 'must be a finite number of milliseconds'],
+    ['ipWaitTimeout NaN', { ...minimal, ipWaitTimeout: Number.NaN }, 'ipWaitTimeout', 'must be a finite number of milliseconds'],
+    ['ipWaitTimeout null', { ...minimal, ipWaitTimeout: null }, 'ipWaitTimeout', /\(got null\)$/],
+  ])('%s', (_label, input, field, message) => {
+    const problems = problemsOf(input);
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.field).toBe(field);
+    expect(problems[0]?.message).toEqual(typeof message === 'string' ? expect.stringContaining(message) : expect.stringMatching(message));
+  });
+});
+
+describe('validateProvisionRequest: several problems', () => {
+  it('reports a miscased field and the required field it was meant to be', () => {
+    expect(problemsOf({ Size: 'small', architecture: 'arm64' })).toEqual([
+      { field: 'Size', message: 'unknown field; field names are case-sensitive, did you mean "size"?' },
+      { field: 'size', message: 'is required; one of "small", "medium", "large"' },
+    ]);
+  });
+
+
+  const input = {
+    size: 'Small',
+    architecture: 'x86_64',
+    region: 'eu-west-1',
+    spot: true,
+    tags: { 'aws:owner': 'me' },
+    pollInterval: '500ms',
+  };
+
+  it('reports every problem, each naming its field', () => {
+    const problems = problemsOf(input);
+
+    expect(problems.length).toBeGreaterThanOrEqual(3);
+    expect(problems.map((p) => p.field).sort()).toEqual(['architecture', 'pollInterval', 'region', 'size', 'spot', 'tags.aws:owner']);
+  });
+
+  it('describes every problem in one line and says nothing was launched', () => {
+    const text = describeProblems(problemsOf(input));
+
+    expect(text).toMatch(/^Invalid provision request \(6 problems\): /);
+    for (const field of ['size: ', 'architecture: ', 'region: ', 'spot: ', 'tags.aws:owner: ', 'pollInterval: ']) {
+      expect(text).toContain(field);
+    }
+    expect(text).toContain('nothing was launched');
+    expect(text).not.toContain('\n');
+  });
+
+  it('says "1 problem" for one problem', () => {
+    expect(describeProblems([{ field: 'size', message: 'is required' }])).toBe(
+      'Invalid provision request (1 problem): size: is required. Fix the request and start the provision again; nothing was launched.',
+    );
+  });
+});
+
+describe('validateProvisionRequest: tag keys that look like object internals', () => {
+  it('keeps a "__proto__" tag as an ordinary own key', () => {
+    const input: unknown = JSON.parse('{"size":"small","architecture":"arm64","tags":{"__proto__":"polluted"}}');
+    const tags = specOf(input).tags;
+
+    expect(Object.keys(tags)).toContain('__proto__');
+    expect(Object.getOwnPropertyDescriptor(tags, '__proto__')?.value).toBe('polluted');
+    expect(Object.getPrototypeOf(tags)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it.each(['constructor', 'toString', 'hasOwnProperty'])('keeps a %p tag as an ordinary key', (key) => {
+    const tags = specOf({ ...minimal, tags: { [key]: 'x' } }).tags;
+    expect(Object.getOwnPropertyDescriptor(tags, key)?.value).toBe('x');
+  });
+});
+
+describe('utf8Length', () => {
+  it.each<[string, number]>([
+    ['', 0],
+    ['a', 1],
+    ['é', 2],
+    ['€', 3],
+    ['😀', 4],
+    ['aé€😀', 10],
+  ])('%p is %p bytes', (text, bytes) => {
+    expect(utf8Length(text)).toBe(bytes);
+  });
+});
