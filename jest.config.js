@@ -17,20 +17,19 @@ const suite = (name, extra = {}) => ({
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Per test; the e2e provisions take seconds each, and a hang should fail, not stall CI.
+  testTimeout: 120_000,
   projects: [
     suite('unit'),
     suite('activities', {
-      testTimeout: 30_000,
       globalSetup: '<rootDir>/test/support/moto-setup.ts',
       globalTeardown: '<rootDir>/test/support/teardown.ts',
     }),
     suite('workflows', {
-      testTimeout: 60_000,
       globalSetup: '<rootDir>/test/support/bundle-setup.ts',
       globalTeardown: '<rootDir>/test/support/teardown.ts',
     }),
     suite('e2e', {
-      testTimeout: 180_000,
       globalSetup: '<rootDir>/test/support/stack-setup.ts',
       globalTeardown: '<rootDir>/test/support/teardown.ts',
     }),

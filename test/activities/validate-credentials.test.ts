@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { freePort, startMoto, type Moto } from '../../scripts/local-stack';
 import { createActivities } from '../../src/activities';
+import type { CredentialsCheck } from '../../src/common/contract';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
 let moto: Moto;
@@ -35,9 +36,13 @@ afterAll(async () => {
   await moto?.process.stop();
 });
 
-function check(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) {
+async function check(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }): Promise<CredentialsCheck> {
   const ec2 = new EC2Client({ region: 'us-east-1', endpoint, credentials, maxAttempts: 1 });
-  return new MockActivityEnvironment().run(createActivities(ec2).validateCredentials).finally(() => ec2.destroy());
+  try {
+    return (await new MockActivityEnvironment().run(createActivities(ec2).validateCredentials)) as CredentialsCheck;
+  } finally {
+    ec2.destroy();
+  }
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {

@@ -2,7 +2,7 @@
  * provisionInstance on the time-skipping server with fake activities: the polling loop, the deadline,
  * compensation on every unsuccessful exit, and the failure types callers see.
  */
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -28,7 +28,7 @@ const SMALL_ARM: ProvisionRequest = { size: 'small', architecture: 'arm64' };
 async function withProvision<T>(
   request: unknown,
   script: FakeEc2Script,
-  body: (handle: WorkflowHandle<typeof provisionInstance>) => Promise<T>,
+  body: (handle: WorkflowHandleWithFirstExecutionRunId<typeof provisionInstance>) => Promise<T>,
 ) {
   const taskQueue = uniqueName('tq');
   const { activities, calls } = fakeEc2(script);
