@@ -41,6 +41,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether the port on 127.0.0.1 is free right now. */
+export async function canListen(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
+  });
+}
+
 export interface ManagedProcess {
   readonly name: string;
   readonly pid: number;

@@ -1,0 +1,122 @@
+/**
+ * The whole path on real parts: the Temporal dev server, moto over HTTP, the worker as a child process,
+ * and the provision command (and the `temporal` CLI) as a caller would run them.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
+import { PROJECT_ROOT, stackEnv, startWorker, toolPath, type ManagedProcess } from '../../scripts/local-stack';
+import type { ProvisionResult } from '../../src/common/contract';
+import { instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
+import { TEST_LOG_DIR } from '../support/shared-setup';
+
+const run = promisify(execFile);
+const taskQueue = uniqueName('e2e');
+const env = {
+  ...stackEnv(requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS'), motoEndpoint(), taskQueue),
+  STAGELY_WORKFLOW_BUNDLE: requireEnv('STAGELY_TEST_WORKFLOW_BUNDLE'),
+};
+const ec2 = motoEc2Client();
+let worker: ManagedProcess;
+
+beforeAll(async () => {
+  worker = await startWorker(env, { logDir: TEST_LOG_DIR });
+});
+
+afterAll(async () => {
+  ec2.destroy();
+  await worker?.stop();
+});
+
+interface CommandOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the provision command the way README shows it, and never throws on a non-zero exit. */
+async function provisionCommand(args: string[]): Promise<CommandOutcome> {
+  const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+  try {
+    const { stdout, stderr } = await run(tsx, [join(PROJECT_ROOT, 'src', 'cli', 'provision.ts'), ...args], { env, cwd: PROJECT_ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+it('provisions an instance end to end and prints the contract result', async () => {
+  const marker = uniqueName('ok');
+  const outcome = await provisionCommand(['--size', 'small', '--arch', 'arm64', '--tag', `e2e=${marker}`, '--poll-interval', '1s']);
+
+  expect(outcome.code).toBe(0);
+  expect(outcome.stderr).toContain('Started provision-');
+  const result = JSON.parse(outcome.stdout) as ProvisionResult;
+  expect(Object.keys(result).sort()).toEqual(
+    ['architecture', 'imageId', 'instanceId', 'instanceType', 'launchedAt', 'privateIp', 'publicIp', 'region', 'size', 'spot'],
+  );
+  expect(result).toMatchObject({
+    instanceType: 't4g.small',
+    imageId: 'ami-0c7a8e3f05e4e5f0c',
+    region: 'us-east-1',
+    size: 'small',
+    architecture: 'arm64',
+    spot: false,
+  });
+  const instances = await instancesTagged(ec2, 'e2e', marker);
+  expect(instances.map((i) => i.InstanceId)).toEqual([result.instanceId]);
+  expect(instances[0]?.PublicIpAddress).toBe(result.publicIp);
+  expect(isRunningOrPending(instances[0] ?? {})).toBe(true);
+});
+
+it('fails with PublicIpTimeout in a subnet without public IPs and leaves nothing running', async () => {
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.77.0.0/16' }));
+  const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId ?? '', CidrBlock: '10.77.1.0/24' }));
+  expect(subnet.Subnet?.MapPublicIpOnLaunch).toBe(false);
+  const marker = uniqueName('no-ip');
+
+  const outcome = await provisionCommand([
+    '--size', 'small', '--arch', 'amd64', '--tag', `e2e=${marker}`,
+    '--subnet-id', subnet.Subnet?.SubnetId ?? '', '--ip-wait-timeout', '10s', '--poll-interval', '1s',
+  ]);
+
+  expect(outcome.code).toBe(1);
+  expect(outcome.stderr).toContain('PublicIpTimeout:');
+  expect(outcome.stdout).toBe('');
+  const instances = await instancesTagged(ec2, 'e2e', marker);
+  expect(instances).toHaveLength(1);
+  expect(instances.filter(isRunningOrPending)).toEqual([]);
+});
+
+it('refuses an invalid request with exit code 2 and starts nothing', async () => {
+  const marker = uniqueName('bad');
+  const outcome = await provisionCommand(['--size', 'huge', '--arch', 'arm64', '--tag', `e2e=${marker}`]);
+  expect(outcome.code).toBe(2);
+  expect(outcome.stderr).toContain('InvalidSpec:');
+  expect(outcome.stderr).toContain('size');
+  expect(await instancesTagged(ec2, 'e2e', marker)).toEqual([]);
+});
+
+it('answers `temporal workflow execute` with the contract JSON', async () => {
+  const marker = uniqueName('cli');
+  const input = JSON.stringify({ size: 'medium', architecture: 'amd64', tags: { e2e: marker }, pollInterval: '1s' });
+  const { stdout } = await run(
+    toolPath('temporal'),
+    [
+      'workflow', 'execute', '--type', 'provisionInstance', '--task-queue', taskQueue, '--input', input,
+      '--workflow-id', marker, '--address', requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS'), '--output', 'json',
+    ],
+    { env },
+  );
+  const printed = JSON.parse(stdout) as { result?: ProvisionResult };
+  expect(printed.result).toMatchObject({ instanceType: 'c5.xlarge', imageId: 'ami-0c7217cdde317cfec', size: 'medium', architecture: 'amd64' });
+  const instances = await instancesTagged(ec2, 'e2e', marker);
+  expect(instances.map((i) => i.InstanceId)).toEqual([printed.result?.instanceId]);
+});
+
+it('stops cleanly on SIGTERM', async () => {
+  await worker.stop('SIGTERM', 30_000);
+  await expect(worker.exited).resolves.toBe(0);
+});
