@@ -23,9 +23,12 @@ export { DEFAULT_TASK_QUEUE, STATUS_QUERY, WorkflowType } from './common/contrac
 
 export type ProvisionHandle = WorkflowHandle<typeof provisionInstance>;
 
-/** Connects to Temporal with the same settings as the worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE). */
+/**
+ * Connects to Temporal with the same settings as the worker: Temporal's environment configuration
+ * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE).
+ */
 export async function connectClient(settings: TemporalSettings = temporalSettings()): Promise<Client> {
-  const connection = await Connection.connect({ address: settings.address });
+  const connection = await Connection.connect(settings.connectionOptions);
   return new Client({ connection, namespace: settings.namespace });
 }
 

@@ -12,14 +12,12 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type LaunchRequest } from '../../src/activities';
+import { runActivity } from '../support/activity-env';
 import { motoEc2Client, motoEndpoint, uniqueName } from '../support/env';
 
 const ec2 = motoEc2Client();
 const activities = createActivities(ec2);
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-  new MockActivityEnvironment().run(fn, ...args);
 
 function launchRequest(overrides: Partial<LaunchRequest> = {}): LaunchRequest {
   return {
@@ -57,7 +55,7 @@ afterAll(() => ec2.destroy());
 describe('runInstances', () => {
   it('launches the requested type and image with the tags and base64 user data', async () => {
     const userData = '#!/bin/bash\necho "hello from stagely" > /tmp/hello\n';
-    const launched = await run(activities.runInstances, launchRequest({ userData }));
+    const launched = await runActivity(activities.runInstances, launchRequest({ userData }));
 
     expect(launched.instanceId).toMatch(/^i-[0-9a-f]+$/);
     expect(launched.launchedAt).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/));
@@ -76,7 +74,7 @@ describe('runInstances', () => {
   });
 
   it('sends no user data when none is asked for', async () => {
-    const launched = await run(activities.runInstances, launchRequest());
+    const launched = await runActivity(activities.runInstances, launchRequest());
     const attribute = await ec2.send(
       new DescribeInstanceAttributeCommand({ InstanceId: launched.instanceId, Attribute: 'userData' }),
     );
@@ -84,7 +82,7 @@ describe('runInstances', () => {
   });
 
   it('launches on the spot market when asked', async () => {
-    const launched = await run(activities.runInstances, launchRequest({ spot: true, instanceType: 't3.small', imageId: 'ami-0c7217cdde317cfec' }));
+    const launched = await runActivity(activities.runInstances, launchRequest({ spot: true, instanceType: 't3.small', imageId: 'ami-0c7217cdde317cfec' }));
     const seen = await motoView(launched.instanceId);
     expect(seen.InstanceLifecycle).toBe('spot');
     expect(seen.InstanceType).toBe('t3.small');
@@ -98,7 +96,7 @@ describe('runInstances', () => {
     const group = await ec2.send(new CreateSecurityGroupCommand({ GroupName: uniqueName('sg'), Description: 'test', VpcId: vpcId }));
     const groupId = group.GroupId ?? '';
 
-    const launched = await run(activities.runInstances, launchRequest({ subnetId, securityGroupIds: [groupId] }));
+    const launched = await runActivity(activities.runInstances, launchRequest({ subnetId, securityGroupIds: [groupId] }));
 
     const seen = await motoView(launched.instanceId);
     expect(seen.SubnetId).toBe(subnetId);
@@ -107,7 +105,7 @@ describe('runInstances', () => {
 
   it('turns an EC2 refusal into a non-retryable InvalidConfiguration naming the AWS code', async () => {
     const failure = await expectFailure(
-      run(activities.runInstances, launchRequest({ subnetId: 'subnet-0123456789abcdef0' })),
+      runActivity(activities.runInstances, launchRequest({ subnetId: 'subnet-0123456789abcdef0' })),
       'InvalidConfiguration',
       true,
     );
@@ -119,7 +117,7 @@ describe('runInstances', () => {
     const elsewhere = new EC2Client({ region: 'eu-west-1', endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const tag = uniqueName('region-check');
     const failure = await expectFailure(
-      run(createActivities(elsewhere).runInstances, launchRequest({ tags: { Name: tag } })),
+      runActivity(createActivities(elsewhere).runInstances, launchRequest({ tags: { Name: tag } })),
       'InvalidConfiguration',
       true,
     );
@@ -132,8 +130,8 @@ describe('runInstances', () => {
 
 describe('describeInstance', () => {
   it('reports state, public and private IP and launch time', async () => {
-    const launched = await run(activities.runInstances, launchRequest());
-    const status = await run(activities.describeInstance, launched.instanceId);
+    const launched = await runActivity(activities.runInstances, launchRequest());
+    const status = await runActivity(activities.describeInstance, launched.instanceId);
     const seen = await motoView(launched.instanceId);
 
     expect(status).not.toBeNull();
@@ -147,34 +145,34 @@ describe('describeInstance', () => {
   });
 
   it('returns null for an id EC2 does not know (not visible yet)', async () => {
-    await expect(run(activities.describeInstance, 'i-0123456789abcdef0')).resolves.toBeNull();
+    await expect(runActivity(activities.describeInstance, 'i-0123456789abcdef0')).resolves.toBeNull();
   });
 
   it('maps a terminated instance to "terminated"', async () => {
-    const launched = await run(activities.runInstances, launchRequest());
-    await run(activities.terminateInstance, launched.instanceId);
-    const status = await run(activities.describeInstance, launched.instanceId);
+    const launched = await runActivity(activities.runInstances, launchRequest());
+    await runActivity(activities.terminateInstance, launched.instanceId);
+    const status = await runActivity(activities.describeInstance, launched.instanceId);
     expect(status?.state).toBe('terminated');
   });
 });
 
 describe('terminateInstance', () => {
   it('terminates, and a second call finds it already gone', async () => {
-    const launched = await run(activities.runInstances, launchRequest());
+    const launched = await runActivity(activities.runInstances, launchRequest());
 
-    await expect(run(activities.terminateInstance, launched.instanceId)).resolves.toEqual({
+    await expect(runActivity(activities.terminateInstance, launched.instanceId)).resolves.toEqual({
       instanceId: launched.instanceId,
       alreadyGone: false,
     });
     expect(['shutting-down', 'terminated']).toContain((await motoView(launched.instanceId)).State?.Name);
-    await expect(run(activities.terminateInstance, launched.instanceId)).resolves.toEqual({
+    await expect(runActivity(activities.terminateInstance, launched.instanceId)).resolves.toEqual({
       instanceId: launched.instanceId,
       alreadyGone: true,
     });
   });
 
   it('treats an unknown instance id as already gone', async () => {
-    await expect(run(activities.terminateInstance, 'i-0123456789abcdef0')).resolves.toEqual({
+    await expect(runActivity(activities.terminateInstance, 'i-0123456789abcdef0')).resolves.toEqual({
       instanceId: 'i-0123456789abcdef0',
       alreadyGone: true,
     });

@@ -6,10 +6,10 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { freePort, startMoto, type Moto } from '../../scripts/local-stack';
 import { createActivities } from '../../src/activities';
 import type { CredentialsCheck } from '../../src/common/contract';
+import { runActivity } from '../support/activity-env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
 let moto: Moto;
@@ -39,7 +39,7 @@ afterAll(async () => {
 async function check(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }): Promise<CredentialsCheck> {
   const ec2 = new EC2Client({ region: 'us-east-1', endpoint, credentials, maxAttempts: 1 });
   try {
-    return (await new MockActivityEnvironment().run(createActivities(ec2).validateCredentials)) as CredentialsCheck;
+    return await runActivity(createActivities(ec2).validateCredentials);
   } finally {
     ec2.destroy();
   }
