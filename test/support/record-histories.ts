@@ -1,0 +1,73 @@
+/**
+ * Records workflow histories for the replay test: one run per scenario on the time-skipping server,
+ * with the fake activities, saved as JSON under test/workflows/histories/.
+ *
+ *   npm run record-histories
+ *
+ * Record again only on purpose: after a deliberate, versioned change to the workflow. The replay test
+ * exists so that an accidental change to what a running workflow does fails CI instead of breaking
+ * the runs that are in flight when a new worker is deployed.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProvisionRequest, ProvisionStatus } from '../../src/common/contract';
+import type { provisionInstance } from '../../src/workflows';
+import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
+import { PROJECT_ROOT, toolPath } from '../../scripts/local-stack';
+import { fakeEc2, pending, ready, type FakeEc2Script } from './fake-ec2';
+import { createTimeSkippingEnv, createWorker } from './workflow-env';
+
+const OUT_DIR = join(PROJECT_ROOT, 'test', 'workflows', 'histories');
+
+interface Scenario {
+  name: string;
+  request: unknown;
+  script: FakeEc2Script;
+  cancelAfterFirstPoll?: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'ip-after-polls', request: { size: 'small', architecture: 'arm64', tags: { env: 'pr-1' } }, script: { describe: (n) => (n < 3 ? pending() : ready()) } },
+  { name: 'public-ip-timeout', request: { size: 'medium', architecture: 'amd64', ipWaitTimeout: '30s' }, script: { describe: () => pending() } },
+  { name: 'instance-lost', request: { size: 'large', architecture: 'arm64', spotInstance: true }, script: { describe: () => ({ ...pending(), state: 'terminated' }) } },
+  { name: 'cancelled', request: { size: 'small', architecture: 'amd64' }, script: { describe: () => pending() }, cancelAfterFirstPoll: true },
+  { name: 'invalid-spec', request: { size: 'Small', architecture: 'arm64' }, script: {} },
+];
+
+async function main(): Promise<void> {
+  process.env.STAGELY_TEST_SERVER_PATH ??= toolPath('temporal-test-server');
+  process.env.STAGELY_TEST_WORKFLOW_BUNDLE = await buildWorkflowBundle(join(PROJECT_ROOT, '.stagely', 'record', 'workflow-bundle.js'));
+  const env = await createTimeSkippingEnv();
+  try {
+    for (const scenario of SCENARIOS) {
+      const taskQueue = `record-${scenario.name}`;
+      const worker = await createWorker(env, taskQueue, fakeEc2(scenario.script).activities);
+      const workflowId = `history-${scenario.name}`;
+      await worker.runUntil(async () => {
+        const handle = await env.client.workflow.start<typeof provisionInstance>('provisionInstance', {
+          args: [scenario.request as ProvisionRequest],
+          taskQueue,
+          workflowId,
+        });
+        if (scenario.cancelAfterFirstPoll) {
+          while ((await handle.query<ProvisionStatus>('status')).polls < 1) await new Promise((r) => setTimeout(r, 50));
+          await handle.cancel();
+        }
+        await handle.result().catch(() => undefined);
+      });
+      // The CLI writes the canonical JSON form that Worker.runReplayHistory reads.
+      const json = execFileSync(toolPath('temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--address', env.address, '--output', 'json']);
+      const file = join(OUT_DIR, `${scenario.name}.json`);
+      writeFileSync(file, json);
+      console.log(`recorded ${file}`);
+    }
+  } finally {
+    await env.teardown();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
