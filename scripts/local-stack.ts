@@ -95,14 +95,23 @@ export function startProcess(name: string, command: string, args: string[], opti
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(pid, signal);
+      signalPid(pid, signal);
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
       if ((await Promise.race([exited, timer])) === 'timeout') {
-        process.kill(pid, 'SIGKILL');
+        signalPid(pid, 'SIGKILL');
         await exited;
       }
     },
   };
+}
+
+/** Sends a signal; a process that exited a moment ago (ESRCH) is already what we wanted. */
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 /** Waits until something accepts TCP connections on the port, or the process dies, or time runs out. */
