@@ -19,6 +19,7 @@ const suite = (name, extra = {}) => ({
 module.exports = {
   // Per test; the e2e provisions take seconds each, and a hang should fail, not stall CI.
   testTimeout: 120_000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     suite('unit'),
     suite('activities', {

@@ -7,7 +7,7 @@ import { requireEnv } from './env';
 let runtimeInstalled = false;
 
 /** Quiet workers: test output should show failures, not every task. */
-function installQuietRuntime(): void {
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('ERROR') });

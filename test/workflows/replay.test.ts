@@ -7,6 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { requireEnv } from '../support/env';
+import { installQuietRuntime } from '../support/workflow-env';
+
+installQuietRuntime();
 
 const DIR = join(__dirname, 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
