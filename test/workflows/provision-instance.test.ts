@@ -52,6 +52,18 @@ async function failureOf(promise: Promise<unknown>): Promise<WorkflowFailedError
   return error as WorkflowFailedError;
 }
 
+/** Resolves once a workflow task has completed after the cancel request, or the run has closed. */
+async function workflowTaskAfterCancel(handle: WorkflowHandle): Promise<void> {
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const cancelAt = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    const handled = cancelAt >= 0 && events.slice(cancelAt).some((e) => e.workflowTaskCompletedEventAttributes);
+    const closed = events.some((e) => e.workflowExecutionCanceledEventAttributes);
+    if (handled || closed) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function timerDurationsMs(handle: WorkflowHandle): Promise<number[]> {
   const history = await handle.fetchHistory();
   return (history.events ?? [])
@@ -235,6 +247,40 @@ describe('unsuccessful runs terminate what they launched', () => {
     });
     expect(outcome.error.cause).toBeInstanceOf(CancelledFailure);
     expect(outcome.status.phase).toBe('cancelled');
+    expect(calls.terminated).toEqual([INSTANCE_ID]);
+  });
+
+  it('lets a launch that is in flight when the run is cancelled finish, then terminates it', async () => {
+    let releaseLaunch: () => void = () => undefined;
+    const launchGate = new Promise<void>((resolve) => {
+      releaseLaunch = resolve;
+    });
+    let launchStarted: () => void = () => undefined;
+    const launchCalled = new Promise<void>((resolve) => {
+      launchStarted = resolve;
+    });
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      {
+        launch: async () => {
+          launchStarted();
+          await launchGate; // EC2 has accepted the call; the answer is on its way
+          return { instanceId: INSTANCE_ID, launchedAt: LAUNCHED_AT };
+        },
+        describe: () => pending(),
+      },
+      async (handle) => {
+        await launchCalled;
+        await handle.cancel();
+        // Only answer the launch once the workflow has seen the cancellation, so the cancel cannot
+        // race past it: a cancellable launch would end the run here without knowing the instance.
+        await workflowTaskAfterCancel(handle);
+        releaseLaunch();
+        return failureOf(handle.result());
+      },
+    );
+    expect(outcome.cause).toBeInstanceOf(CancelledFailure);
+    expect(calls.launched).toHaveLength(1);
     expect(calls.terminated).toEqual([INSTANCE_ID]);
   });
 
