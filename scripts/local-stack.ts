@@ -144,13 +144,19 @@ export interface Moto {
 }
 
 /**
- * moto's EC2 API over HTTP. `extraEnv` tunes moto, e.g. INITIAL_NO_AUTH_ACTION_COUNT to make it check
- * credentials for real.
+ * The images moto knows, in place of its own catalogue: Canonical's Ubuntu 22.04 images from the
+ * static table (so DescribeImages answers as it does on AWS) and a golden test image.
+ */
+export const MOTO_AMIS = join(PROJECT_ROOT, 'scripts', 'moto', 'amis.json');
+
+/**
+ * moto's EC2 and SSM APIs over HTTP. `extraEnv` tunes moto, e.g. INITIAL_NO_AUTH_ACTION_COUNT to make
+ * it check credentials for real.
  */
 export async function startMoto(options: { port?: number; extraEnv?: NodeJS.ProcessEnv; logDir?: string } = {}): Promise<Moto> {
   const port = options.port ?? (await freePort());
   const proc = startProcess('moto', toolPath('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, ...options.extraEnv },
+    env: { ...process.env, MOTO_AMIS_PATH: MOTO_AMIS, ...options.extraEnv },
     ...(options.logDir !== undefined && { logDir: options.logDir }),
   });
   await waitForPort(port, proc);
@@ -202,6 +208,7 @@ export function stackEnv(temporalAddress: string, motoEndpoint: string, taskQueu
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_ENDPOINT_URL_EC2: motoEndpoint,
+    AWS_ENDPOINT_URL_SSM: motoEndpoint,
   };
 }
 

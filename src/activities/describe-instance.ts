@@ -1,7 +1,14 @@
-import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { toInstanceState, type InstanceState } from '../common/instance-state';
+import type { AwsClients } from './aws-clients';
 import { abortSignal } from './ec2-context';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
+
+/** Which instance, where: instance ids are regional. */
+export interface InstanceRef {
+  region: string;
+  instanceId: string;
+}
 
 export interface InstanceStatus {
   instanceId: string;
@@ -18,10 +25,10 @@ export interface InstanceStatus {
  * Reads one instance. Returns null when EC2 does not know the id: right after RunInstances that means
  * "not visible yet" (EC2 is eventually consistent), so callers keep polling within their deadline.
  */
-export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<InstanceStatus | null> {
+export async function describeInstance(clients: AwsClients, { region, instanceId }: InstanceRef): Promise<InstanceStatus | null> {
   let output;
   try {
-    output = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
+    output = await clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
   } catch (error) {
     if (isInstanceNotFound(error)) return null;
     throw toApplicationFailure(error, `DescribeInstances ${instanceId}`);

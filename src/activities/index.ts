@@ -1,24 +1,47 @@
 /**
- * The EC2 activities, bound to one EC2 client that the worker builds once.
+ * The AWS activities, bound to the clients and settings the worker builds once.
  *
  * Workflows import only the type: `proxyActivities<Activities>()`.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { describeInstance } from './describe-instance';
+import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from '../common/images';
+import type { AwsClients } from './aws-clients';
+import { describeInstance, type InstanceRef } from './describe-instance';
+import { ImageCache, resolveImage, type ImageRequest } from './resolve-image';
 import { runInstances, type LaunchRequest } from './run-instances';
 import { terminateInstance } from './terminate-instance';
 import { validateCredentials } from './validate-credentials';
 
-export type { InstanceStatus } from './describe-instance';
+export type { AwsClients } from './aws-clients';
+export { regionalClients } from './aws-clients';
+export type { InstanceRef, InstanceStatus } from './describe-instance';
+export type { ImageRequest, ResolvedImage } from './resolve-image';
 export type { LaunchedInstance, LaunchRequest } from './run-instances';
 export type { TerminationResult } from './terminate-instance';
 
-export function createActivities(ec2: EC2Client) {
+export interface ActivityOptions {
+  /** One client per region; see regionalClients(). */
+  clients: AwsClients;
+  /**
+   * SSM parameter holding the image id, `{arch}` standing for amd64/arm64.
+   * @default Canonical's public Ubuntu 22.04 parameter
+   */
+  imageParameter?: string;
+  /** How long a resolved image id is reused. @default 1 hour */
+  imageCacheTtlMs?: number;
+  /** Region validateCredentials checks when none is given. @default "us-east-1" */
+  defaultRegion?: string;
+}
+
+export function createActivities(options: ActivityOptions) {
+  const { clients } = options;
+  const parameter = options.imageParameter ?? CANONICAL_UBUNTU_2204_PARAMETER;
+  const images = new ImageCache(options.imageCacheTtlMs ?? 60 * 60_000);
   return {
-    runInstances: (request: LaunchRequest) => runInstances(ec2, request),
-    describeInstance: (instanceId: string) => describeInstance(ec2, instanceId),
-    terminateInstance: (instanceId: string) => terminateInstance(ec2, instanceId),
-    validateCredentials: () => validateCredentials(ec2),
+    resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
+    runInstances: (request: LaunchRequest) => runInstances(clients, request),
+    describeInstance: (ref: InstanceRef) => describeInstance(clients, ref),
+    terminateInstance: (ref: InstanceRef) => terminateInstance(clients, ref),
+    validateCredentials: (region?: string) => validateCredentials(clients, region ?? options.defaultRegion ?? DEFAULT_REGION),
   };
 }
 

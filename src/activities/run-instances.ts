@@ -1,23 +1,27 @@
-import { RunInstancesCommand, type EC2Client, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { RunInstancesCommand, type RunInstancesCommandInput, type Tag } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import { TransientFailureType } from '../common/failures';
-import { abortSignal, assertRegion } from './ec2-context';
+import type { AwsClients } from './aws-clients';
+import { abortSignal } from './ec2-context';
 import { toApplicationFailure } from './ec2-errors';
 
 export interface LaunchRequest {
   region: string;
   instanceType: string;
   imageId: string;
+  /** Where the image boots from; the root volume mapping goes there. */
+  rootDeviceName: string;
+  rootVolumeGiB: number;
   spot: boolean;
   /** Raw user data; base64-encoded here, at the edge. */
   userData?: string;
-  /** Every tag the instance gets, `Name` included. */
+  /** Every tag the instance and its volumes get, `Name` included. */
   tags: Record<string, string>;
   subnetId?: string;
   securityGroupIds?: string[];
   /**
-   * Idempotency token, stable for the workflow run: a retried attempt with the same token returns
-   * the instance the first attempt launched instead of launching another (at most 64 ASCII chars).
+   * Idempotency token, stable across retries of one launch attempt: a retried call with the same
+   * token returns the instance the first call launched instead of launching another (<= 64 ASCII).
    */
   clientToken: string;
 }
@@ -28,17 +32,30 @@ export interface LaunchedInstance {
   launchedAt?: string;
 }
 
-export async function runInstances(ec2: EC2Client, request: LaunchRequest): Promise<LaunchedInstance> {
-  const action = `RunInstances ${request.instanceType}${request.spot ? ' (spot)' : ''} in ${request.region}`;
-  await assertRegion(ec2, request.region);
+/**
+ * Launches one instance with the defaults a build VM needs: IMDSv2 only (tokens required; a hop limit
+ * of 2 so containers on the VM can reach it too), an encrypted gp3 root volume deleted with the
+ * instance, and the tags on the instance and its volumes.
+ */
+export async function runInstances(clients: AwsClients, request: LaunchRequest): Promise<LaunchedInstance> {
+  const action = `RunInstances ${request.instanceType}${request.spot ? ' (spot)' : ''} in ${request.subnetId ?? request.region}`;
+  const tags: Tag[] = Object.entries(request.tags).map(([Key, Value]) => ({ Key, Value }));
   const input: RunInstancesCommandInput = {
     ImageId: request.imageId,
     InstanceType: request.instanceType as RunInstancesCommandInput['InstanceType'],
     MinCount: 1,
     MaxCount: 1,
     ClientToken: request.clientToken,
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 },
+    BlockDeviceMappings: [
+      {
+        DeviceName: request.rootDeviceName,
+        Ebs: { VolumeSize: request.rootVolumeGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
+      },
+    ],
     TagSpecifications: [
-      { ResourceType: 'instance', Tags: Object.entries(request.tags).map(([Key, Value]) => ({ Key, Value })) },
+      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'volume', Tags: tags },
     ],
   };
   if (request.userData !== undefined) input.UserData = Buffer.from(request.userData, 'utf8').toString('base64');
@@ -57,7 +74,7 @@ export async function runInstances(ec2: EC2Client, request: LaunchRequest): Prom
 
   let output;
   try {
-    output = await ec2.send(new RunInstancesCommand(input), { abortSignal: abortSignal() });
+    output = await clients.ec2(request.region).send(new RunInstancesCommand(input), { abortSignal: abortSignal() });
   } catch (error) {
     throw toApplicationFailure(error, action);
   }

@@ -1,4 +1,6 @@
-import { TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import type { AwsClients } from './aws-clients';
+import type { InstanceRef } from './describe-instance';
 import { abortSignal } from './ec2-context';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
 
@@ -9,10 +11,10 @@ export interface TerminationResult {
 }
 
 /** Terminates an instance; safe to call any number of times. */
-export async function terminateInstance(ec2: EC2Client, instanceId: string): Promise<TerminationResult> {
+export async function terminateInstance(clients: AwsClients, { region, instanceId }: InstanceRef): Promise<TerminationResult> {
   let output;
   try {
-    output = await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
+    output = await clients.ec2(region).send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
   } catch (error) {
     if (isInstanceNotFound(error)) return { instanceId, alreadyGone: true };
     throw toApplicationFailure(error, `TerminateInstances ${instanceId}`);

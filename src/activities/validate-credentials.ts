@@ -1,6 +1,7 @@
-import { DescribeRegionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import type { CredentialsCheck } from '../common/contract';
-import { abortSignal, clientRegion } from './ec2-context';
+import type { AwsClients } from './aws-clients';
+import { abortSignal } from './ec2-context';
 import { toApplicationFailure } from './ec2-errors';
 
 /**
@@ -8,10 +9,9 @@ import { toApplicationFailure } from './ec2-errors';
  * Only an auth error means bad credentials (InvalidCredentials); a network error stays a retryable
  * Ec2Unreachable, so an outage is never reported as a credentials problem.
  */
-export async function validateCredentials(ec2: EC2Client): Promise<CredentialsCheck> {
-  const region = await clientRegion(ec2);
+export async function validateCredentials(clients: AwsClients, region: string): Promise<CredentialsCheck> {
   try {
-    const output = await ec2.send(new DescribeRegionsCommand({}), { abortSignal: abortSignal() });
+    const output = await clients.ec2(region).send(new DescribeRegionsCommand({}), { abortSignal: abortSignal() });
     return { region, regionCount: output.Regions?.length ?? 0 };
   } catch (error) {
     throw toApplicationFailure(error, `DescribeRegions in ${region}`);

@@ -2,6 +2,7 @@
  * The JSON contract the Stagely backend (Go) and the `temporal` CLI rely on. Change it only in ways
  * an old caller still understands: add optional fields, never rename or retype one.
  */
+import type { ImageSource } from './images';
 import type { Architecture, Size } from './instance-types';
 import type { InstanceState } from './instance-state';
 
@@ -25,16 +26,39 @@ export interface ProvisionRequest {
   region?: string;
   /** Launch on the spot market. @default false */
   spotInstance?: boolean;
+  /**
+   * What to do when AWS has no spot capacity (or price) for a spot request: launch on-demand
+   * instead, or try the spot market only. @default "on-demand"
+   */
+  spotFallback?: 'on-demand' | 'none';
+  /** Launch this image instead of resolving Ubuntu 22.04 for the region. */
+  imageId?: string;
   /** Cloud-init user data, raw (the worker base64-encodes it). At most 16 KiB. */
   userData?: string;
   /** Extra tags on the instance; `Name` defaults to "stagely-vm". */
   tags?: Record<string, string>;
+  /** One subnet to launch into. */
   subnetId?: string;
+  /** Subnets to try in order, one per availability zone, when the first has no capacity. */
+  subnetIds?: string[];
   securityGroupIds?: string[];
+  /** Encrypted gp3 root volume size. @default 20 (small), 40 (medium), 80 (large) */
+  rootVolumeGiB?: number;
   /** How long to wait for a public IP, counted from launch: "5m" or milliseconds. @default "5m" */
   ipWaitTimeout?: string | number;
   /** How often to look for the public IP: "5s" or milliseconds. @default "5s" */
   pollInterval?: string | number;
+}
+
+/** One launch attempt, as the result and the InsufficientCapacity failure report it. */
+export interface LaunchAttempt {
+  instanceType: string;
+  spot: boolean;
+  subnetId?: string;
+  /** "launched", or the AWS error code that refused it (e.g. "InsufficientInstanceCapacity"). */
+  outcome: string;
+  /** The instance the attempt launched. */
+  instanceId?: string;
 }
 
 /** Result of a successful `provisionInstance`. */
@@ -50,10 +74,19 @@ export interface ProvisionResult {
   spot: boolean;
   /** ISO-8601. */
   launchedAt: string;
+  /** Where `imageId` came from: the request, the SSM parameter, or the static table. */
+  imageSource: ImageSource;
+  /** The subnet the instance is in, when the request named subnets. */
+  subnetId?: string;
+  /** Why a spot request ended on-demand, when it did. */
+  fallbackReason?: string;
+  /** Every launch attempt, in order; the last launched the instance. */
+  attempts: LaunchAttempt[];
 }
 
 export type ProvisionPhase =
   | 'validating'
+  | 'resolving-image'
   | 'launching'
   | 'waiting-for-ip'
   | 'terminating'

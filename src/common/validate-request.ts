@@ -7,8 +7,18 @@
  */
 import type { ProvisionRequest } from './contract';
 import { describeType, formatDuration, parseDuration, quote, truncate } from './durations';
-import { DEFAULT_REGION, SUPPORTED_REGIONS } from './images';
-import { ARCHITECTURES, isArchitecture, isSize, SIZES, type Architecture, type Size } from './instance-types';
+import { DEFAULT_REGION } from './images';
+import {
+  ARCHITECTURES,
+  isArchitecture,
+  isSize,
+  ROOT_VOLUME_BOUNDS_GIB,
+  ROOT_VOLUME_GIB,
+  SIZES,
+  type Architecture,
+  type Size,
+} from './instance-types';
+import { isKnownRegion } from './regions';
 
 /** EC2 refuses user data over 16 KiB (before base64). */
 export const MAX_USER_DATA_BYTES = 16 * 1024;
@@ -18,6 +28,8 @@ export const MAX_TAG_KEY_LENGTH = 128;
 export const MAX_TAG_VALUE_LENGTH = 256;
 /** The default-VPC limit of security groups per network interface is 5; 16 is EC2's hard ceiling. */
 export const MAX_SECURITY_GROUPS = 16;
+/** One subnet per availability zone; no region has more than six. */
+export const MAX_SUBNETS = 6;
 export const DEFAULT_NAME_TAG = 'stagely-vm';
 
 export const DEFAULT_IP_WAIT_TIMEOUT_MS = 5 * 60_000;
@@ -25,17 +37,25 @@ export const DEFAULT_POLL_INTERVAL_MS = 5_000;
 export const IP_WAIT_TIMEOUT_BOUNDS_MS = { min: 10_000, max: 60 * 60_000 } as const;
 export const POLL_INTERVAL_BOUNDS_MS = { min: 1_000, max: 60_000 } as const;
 
+export const SPOT_FALLBACKS = ['on-demand', 'none'] as const;
+export type SpotFallback = (typeof SPOT_FALLBACKS)[number];
+
 /** A validated, normalised request: defaults applied, durations in milliseconds, tags merged. */
 export interface ProvisionSpec {
   size: Size;
   architecture: Architecture;
   region: string;
   spotInstance: boolean;
+  spotFallback: SpotFallback;
+  /** An image the caller chose; otherwise the worker resolves Ubuntu 22.04 for the region. */
+  imageId?: string;
   userData?: string;
-  /** The tags the instance gets, `Name` included. */
+  /** The tags the instance and its volumes get, `Name` included. */
   tags: Record<string, string>;
-  subnetId?: string;
+  /** Subnets to try in order (from `subnetIds`, or the single `subnetId`); empty: the default VPC. */
+  subnetIds: string[];
   securityGroupIds: string[];
+  rootVolumeGiB: number;
   ipWaitTimeoutMs: number;
   pollIntervalMs: number;
 }
@@ -53,10 +73,14 @@ const KNOWN_FIELDS: readonly (keyof ProvisionRequest)[] = [
   'architecture',
   'region',
   'spotInstance',
+  'spotFallback',
+  'imageId',
   'userData',
   'tags',
   'subnetId',
+  'subnetIds',
   'securityGroupIds',
+  'rootVolumeGiB',
   'ipWaitTimeout',
   'pollInterval',
 ];
@@ -71,6 +95,7 @@ const ARCHITECTURE_ALIASES: Readonly<Record<string, Architecture>> = {
 
 const SUBNET_ID = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const SECURITY_GROUP_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const IMAGE_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 export function validateProvisionRequest(input: unknown): SpecCheck {
   const problems: SpecProblem[] = [];
@@ -104,6 +129,8 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
     if (typeof input.spotInstance === 'boolean') spotInstance = input.spotInstance;
     else problem('spotInstance', `must be true or false (got ${describeType(input.spotInstance)})`);
   }
+  const spotFallback = input.spotFallback === undefined ? 'on-demand' : checkEnum(input.spotFallback, 'spotFallback', SPOT_FALLBACKS, isSpotFallback, {}, problem);
+  const imageId = checkOptionalId(input.imageId, 'imageId', IMAGE_ID, 'ami-0123456789abcdef0', problem);
 
   let userData: string | undefined;
   if (input.userData !== undefined) {
@@ -117,8 +144,9 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
   }
 
   const tags = checkTags(input.tags, problem);
-  const subnetId = checkOptionalId(input.subnetId, 'subnetId', SUBNET_ID, 'subnet-0123456789abcdef0', problem);
-  const securityGroupIds = checkSecurityGroups(input.securityGroupIds, problem);
+  const subnetIds = checkSubnets(input.subnetId, input.subnetIds, problem);
+  const securityGroupIds = checkIdList(input.securityGroupIds, 'securityGroupIds', SECURITY_GROUP_ID, 'sg-0123456789abcdef0', { max: MAX_SECURITY_GROUPS, noun: 'security groups' }, problem);
+  const rootVolumeGiB = checkRootVolume(input.rootVolumeGiB, size, problem);
   const ipWaitTimeoutMs = checkDuration(input.ipWaitTimeout, 'ipWaitTimeout', DEFAULT_IP_WAIT_TIMEOUT_MS, IP_WAIT_TIMEOUT_BOUNDS_MS, problem);
   const pollIntervalMs = checkDuration(input.pollInterval, 'pollInterval', DEFAULT_POLL_INTERVAL_MS, POLL_INTERVAL_BOUNDS_MS, problem);
 
@@ -127,16 +155,31 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
     size === undefined ||
     architecture === undefined ||
     region === undefined ||
+    spotFallback === undefined ||
     tags === undefined ||
+    subnetIds === undefined ||
     securityGroupIds === undefined ||
+    rootVolumeGiB === undefined ||
     ipWaitTimeoutMs === undefined ||
     pollIntervalMs === undefined
   ) {
     return { ok: false, problems };
   }
-  const spec: ProvisionSpec = { size, architecture, region, spotInstance, tags, securityGroupIds, ipWaitTimeoutMs, pollIntervalMs };
+  const spec: ProvisionSpec = {
+    size,
+    architecture,
+    region,
+    spotInstance,
+    spotFallback,
+    tags,
+    subnetIds,
+    securityGroupIds,
+    rootVolumeGiB,
+    ipWaitTimeoutMs,
+    pollIntervalMs,
+  };
+  if (imageId !== undefined) spec.imageId = imageId;
   if (userData !== undefined) spec.userData = userData;
-  if (subnetId !== undefined) spec.subnetId = subnetId;
   return { ok: true, spec };
 }
 
@@ -179,11 +222,8 @@ function checkRegion(value: unknown, problem: Report): string | undefined {
     problem('region', `must be an AWS region name like "${DEFAULT_REGION}" (got ${describeType(value)})`);
     return undefined;
   }
-  if (!SUPPORTED_REGIONS.includes(value)) {
-    problem(
-      'region',
-      `${quote(value)} is not supported yet: Ubuntu 22.04 images are configured only for ${SUPPORTED_REGIONS.join(', ')}; omit region or use ${DEFAULT_REGION}`,
-    );
+  if (!isKnownRegion(value)) {
+    problem('region', `${quote(value)} is not an AWS region; use a region code like "${DEFAULT_REGION}" or "eu-west-1"`);
     return undefined;
   }
   return value;
@@ -239,31 +279,69 @@ function checkId(value: unknown, field: string, pattern: RegExp, example: string
   return value;
 }
 
-function checkSecurityGroups(value: unknown, problem: Report): string[] | undefined {
+/** An optional array of distinct ids, each matching the pattern. */
+function checkIdList(
+  value: unknown,
+  field: string,
+  pattern: RegExp,
+  example: string,
+  limit: { max: number; noun: string },
+  problem: Report,
+): string[] | undefined {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
-    problem('securityGroupIds', `must be an array of ids like "sg-0123456789abcdef0" (got ${describeType(value)})`);
+    problem(field, `must be an array of ids like "${example}" (got ${describeType(value)})`);
     return undefined;
   }
-  if (value.length > MAX_SECURITY_GROUPS) {
-    problem('securityGroupIds', `at most ${MAX_SECURITY_GROUPS} security groups (got ${value.length})`);
+  if (value.length > limit.max) {
+    problem(field, `at most ${limit.max} ${limit.noun} (got ${value.length})`);
     return undefined;
   }
   const ids: string[] = [];
   let valid = true;
   value.forEach((id: unknown, index) => {
-    const field = `securityGroupIds[${index}]`;
-    const checked = checkId(id, field, SECURITY_GROUP_ID, 'sg-0123456789abcdef0', problem);
+    const itemField = `${field}[${index}]`;
+    const checked = checkId(id, itemField, pattern, example, problem);
     if (checked === undefined) {
       valid = false;
     } else if (ids.includes(checked)) {
-      problem(field, `${checked} is listed twice`);
+      problem(itemField, `${checked} is listed twice`);
       valid = false;
     } else {
       ids.push(checked);
     }
   });
   return valid ? ids : undefined;
+}
+
+/** `subnetId` (one) or `subnetIds` (several, tried in order), not both; each is checked either way. */
+function checkSubnets(single: unknown, several: unknown, problem: Report): string[] | undefined {
+  const one = single === undefined ? undefined : checkId(single, 'subnetId', SUBNET_ID, 'subnet-0123456789abcdef0', problem);
+  const list = checkIdList(several, 'subnetIds', SUBNET_ID, 'subnet-0123456789abcdef0', { max: MAX_SUBNETS, noun: 'subnets' }, problem);
+  if (single !== undefined && several !== undefined) {
+    problem('subnetIds', 'give either subnetId or subnetIds, not both');
+    return undefined;
+  }
+  if (single !== undefined) return one === undefined ? undefined : [one];
+  if (list !== undefined && several !== undefined && list.length === 0) {
+    problem('subnetIds', 'must list at least one subnet, or be left out for the default VPC');
+    return undefined;
+  }
+  return list;
+}
+
+function checkRootVolume(value: unknown, size: Size | undefined, problem: Report): number | undefined {
+  if (value === undefined) return size === undefined ? undefined : ROOT_VOLUME_GIB[size];
+  const { min, max } = ROOT_VOLUME_BOUNDS_GIB;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problem('rootVolumeGiB', `must be a whole number of GiB from ${min} to ${max} (got ${describeType(value)})`);
+    return undefined;
+  }
+  return value;
+}
+
+function isSpotFallback(value: unknown): value is SpotFallback {
+  return typeof value === 'string' && (SPOT_FALLBACKS as readonly string[]).includes(value);
 }
 
 function checkDuration(

@@ -1,5 +1,7 @@
 /**
- * provisionInstance: validate, launch one EC2 instance, wait (durably) for its public IP.
+ * provisionInstance: validate, resolve the image, launch one EC2 instance (falling back from spot to
+ * on-demand and across equivalent types and subnets when AWS is out of capacity), and wait durably for
+ * its public IP.
  *
  * Whatever was launched is terminated whenever the run does not succeed — deadline, lost instance,
  * activity failure or cancellation — so a failed run never leaves a VM running on the bill.
@@ -8,6 +10,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   defineQuery,
   isCancellation,
   log,
@@ -16,21 +19,28 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, InstanceStatus, LaunchedInstance } from '../activities';
+import type { Activities, InstanceRef, InstanceStatus, ResolvedImage } from '../activities';
 import {
   STATUS_QUERY,
+  type LaunchAttempt,
   type ProvisionRequest,
   type ProvisionResult,
   type ProvisionStatus,
 } from '../common/contract';
 import { formatDuration } from '../common/durations';
 import { FailureType } from '../common/failures';
-import { imageFor } from '../common/images';
+import { describeCandidate, launchPlan, type LaunchCandidate } from '../common/launch-plan';
 import { isGone } from '../common/instance-state';
-import { instanceTypeFor } from '../common/instance-types';
 import { describeProblems, validateProvisionRequest, type ProvisionSpec } from '../common/validate-request';
 
 // One proxy per timeout profile. Every profile is bounded: the SDK's default retries are unlimited.
+
+/** Image resolution: two quick reads (SSM, DescribeImages), cached by the worker. */
+const setup = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+});
 
 /** Launch: a RunInstances call takes seconds; throttling may need a few minutes of backoff. */
 const launch = proxyActivities<Activities>({
@@ -55,6 +65,12 @@ const cleanup = proxyActivities<Activities>({
 
 export const statusQuery = defineQuery<ProvisionStatus>(STATUS_QUERY);
 
+/** An instance this run launched, and how. */
+interface Launched extends InstanceRef {
+  candidate: LaunchCandidate;
+  launchedAt?: string;
+}
+
 export async function provisionInstance(request: ProvisionRequest): Promise<ProvisionResult> {
   const status: ProvisionStatus = { phase: 'validating', polls: 0 };
   setHandler(statusQuery, () => ({ ...status }));
@@ -70,69 +86,175 @@ export async function provisionInstance(request: ProvisionRequest): Promise<Prov
     });
   }
   const spec = checked.spec;
-  const instanceType = instanceTypeFor(spec.size, spec.architecture);
-  const imageId = imageFor(spec.region, spec.architecture);
-  if (imageId === undefined) {
-    // Validation admits only regions with images; this guards the table and the validator drifting apart.
-    throw ApplicationFailure.nonRetryable(`No image configured for ${spec.architecture} in ${spec.region}`, FailureType.InvalidSpec);
-  }
 
+  status.phase = 'resolving-image';
+  const image = await setup.resolveImage({
+    region: spec.region,
+    architecture: spec.architecture,
+    ...(spec.imageId !== undefined && { imageId: spec.imageId }),
+  });
+  log.info('Image resolved', { imageId: image.imageId, source: image.source, parameter: image.parameter ?? null });
+
+  const plan = launchPlan(spec);
+  const launcher = new Launcher(spec, image, status);
   status.phase = 'launching';
-  // Not cancellable: once RunInstances is sent the instance may exist, and only a completed call tells
-  // us its id. A cancellation that arrives meanwhile takes effect at the next await, with the id known.
-  const launched = await CancellationScope.nonCancellable(() =>
-    launch.runInstances({
-      region: spec.region,
-      instanceType,
-      imageId,
-      spot: spec.spotInstance,
-      tags: spec.tags,
-      clientToken: workflowInfo().runId,
-      ...(spec.userData !== undefined && { userData: spec.userData }),
-      ...(spec.subnetId !== undefined && { subnetId: spec.subnetId }),
-      ...(spec.securityGroupIds.length > 0 && { securityGroupIds: spec.securityGroupIds }),
-    }),
-  );
-  status.instanceId = launched.instanceId;
-  log.info('Instance launched', { instanceId: launched.instanceId, instanceType, imageId, spot: spec.spotInstance });
+  let launched = await launcher.launchSpotThenOnDemand(plan.spot, plan.onDemand);
+  let replaced = false;
 
-  try {
-    const ready = await waitForPublicIp(launched, spec, status);
-    status.phase = 'succeeded';
-    return {
-      instanceId: launched.instanceId,
-      publicIp: ready.publicIp,
-      privateIp: ready.privateIp ?? '',
-      instanceType,
-      imageId,
-      region: spec.region,
-      size: spec.size,
-      architecture: spec.architecture,
-      spot: ready.spot,
-      launchedAt: ready.launchedAt ?? launched.launchedAt ?? new Date(Date.now()).toISOString(),
-    };
-  } catch (error) {
-    status.phase = 'terminating';
-    await terminateAfterFailure(launched.instanceId, error);
-    status.phase = isCancellation(error) ? 'cancelled' : 'failed';
-    throw error;
+  for (;;) {
+    try {
+      const ready = await waitForPublicIp(launched, spec, status);
+      status.phase = 'succeeded';
+      const result: ProvisionResult = {
+        instanceId: launched.instanceId,
+        publicIp: ready.publicIp,
+        privateIp: ready.privateIp ?? '',
+        instanceType: launched.candidate.instanceType,
+        imageId: image.imageId,
+        region: spec.region,
+        size: spec.size,
+        architecture: spec.architecture,
+        spot: launched.candidate.spot,
+        launchedAt: ready.launchedAt ?? launched.launchedAt ?? new Date(Date.now()).toISOString(),
+        imageSource: image.source,
+        attempts: launcher.attempts,
+      };
+      if (launched.candidate.subnetId !== undefined) result.subnetId = launched.candidate.subnetId;
+      if (launcher.fallbackReason !== undefined) result.fallbackReason = launcher.fallbackReason;
+      return result;
+    } catch (error) {
+      status.phase = 'terminating';
+      await terminateAfterFailure(launched, error);
+      const reclaimed = isFailureOfType(error, FailureType.InstanceLost) && launched.candidate.spot;
+      if (reclaimed && !replaced && plan.onDemand.length > 0 && !CancellationScope.current().consideredCancelled) {
+        // A spot VM taken back before it was ever usable: replace it once, on-demand.
+        replaced = true;
+        launcher.fallbackReason = `spot instance ${launched.instanceId} was reclaimed before it had a public IP`;
+        log.warn('Replacing a reclaimed spot instance on-demand', { instanceId: launched.instanceId });
+        status.phase = 'launching';
+        launched = await launcher.launchFirstAvailable(plan.onDemand);
+        continue;
+      }
+      status.phase = isCancellation(error) ? 'cancelled' : 'failed';
+      throw error;
+    }
   }
+}
+
+/** Works through launch candidates, recording every attempt, until one launches. */
+class Launcher {
+  readonly attempts: LaunchAttempt[] = [];
+  fallbackReason?: string;
+
+  constructor(
+    private readonly spec: ProvisionSpec,
+    private readonly image: ResolvedImage,
+    private readonly status: ProvisionStatus,
+  ) {}
+
+  async launchSpotThenOnDemand(spot: LaunchCandidate[], onDemand: LaunchCandidate[]): Promise<Launched> {
+    if (spot.length > 0) {
+      const launched = await this.tryInOrder(spot);
+      if (launched !== undefined) return launched;
+      if (onDemand.length > 0) {
+        const last = this.attempts[this.attempts.length - 1];
+        this.fallbackReason = `no spot capacity for ${last ? describeCandidate(last) : 'the request'} (${last?.outcome ?? 'unknown'}); launched on-demand`;
+        log.warn('Falling back to on-demand', { reason: this.fallbackReason });
+      }
+    }
+    return this.launchFirstAvailable(onDemand);
+  }
+
+  async launchFirstAvailable(candidates: LaunchCandidate[]): Promise<Launched> {
+    const launched = await this.tryInOrder(candidates);
+    if (launched !== undefined) return launched;
+    const tried = this.attempts.map((a) => `${describeCandidate(a)}: ${a.outcome}`).join('; ');
+    throw ApplicationFailure.create({
+      type: FailureType.InsufficientCapacity,
+      message: `AWS has no capacity for this request in ${this.spec.region}. Tried ${this.attempts.length} launch${this.attempts.length === 1 ? '' : 'es'}: ${tried}. Retry later, or allow more subnets (subnetIds) or another size.`,
+      nonRetryable: true,
+      details: [{ attempts: this.attempts }],
+    });
+  }
+
+  /** The first candidate that launches, or undefined when every one failed for capacity. */
+  private async tryInOrder(candidates: LaunchCandidate[]): Promise<Launched | undefined> {
+    for (const candidate of candidates) {
+      if (CancellationScope.current().consideredCancelled) {
+        throw new CancelledFailure('Provision cancelled before the next launch attempt');
+      }
+      // A token per attempt: retries of one attempt share it (EC2 returns the same instance), while
+      // the next candidate is a different launch.
+      const clientToken = `${workflowInfo().runId}-${this.attempts.length + 1}`;
+      try {
+        // Not cancellable: once RunInstances is sent the instance may exist, and only a completed call
+        // tells us its id. A cancellation that arrives meanwhile takes effect at the next await.
+        const result = await CancellationScope.nonCancellable(() =>
+          launch.runInstances({
+            region: this.spec.region,
+            instanceType: candidate.instanceType,
+            imageId: this.image.imageId,
+            rootDeviceName: this.image.rootDeviceName,
+            rootVolumeGiB: this.spec.rootVolumeGiB,
+            spot: candidate.spot,
+            tags: this.spec.tags,
+            clientToken,
+            ...(this.spec.userData !== undefined && { userData: this.spec.userData }),
+            ...(candidate.subnetId !== undefined && { subnetId: candidate.subnetId }),
+            ...(this.spec.securityGroupIds.length > 0 && { securityGroupIds: this.spec.securityGroupIds }),
+          }),
+        );
+        this.attempts.push({ ...candidate, outcome: 'launched', instanceId: result.instanceId });
+        this.status.instanceId = result.instanceId;
+        log.info('Instance launched', { instanceId: result.instanceId, attempt: describeCandidate(candidate) });
+        return { region: this.spec.region, instanceId: result.instanceId, candidate, ...(result.launchedAt !== undefined && { launchedAt: result.launchedAt }) };
+      } catch (error) {
+        const code = capacityErrorCode(error, candidate);
+        if (code === undefined) throw error;
+        this.attempts.push({ ...candidate, outcome: code });
+        log.warn('No capacity; trying the next option', { attempt: describeCandidate(candidate), code });
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The AWS code when a launch failed for capacity (or, on the spot market, for spot price or the
+ * spot instance limit): the failures another type, subnet or market may not have.
+ */
+function capacityErrorCode(error: unknown, candidate: LaunchCandidate): string | undefined {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return undefined;
+  const failure = error.cause;
+  const details: unknown = failure.details?.[0];
+  const awsCode =
+    typeof details === 'object' && details !== null && typeof (details as { awsErrorCode?: unknown }).awsErrorCode === 'string'
+      ? (details as { awsErrorCode: string }).awsErrorCode
+      : undefined;
+  const spotLimit = candidate.spot && awsCode === 'MaxSpotInstanceCountExceeded';
+  if (failure.type !== FailureType.InsufficientCapacity && !spotLimit) return undefined;
+  return awsCode ?? failure.type ?? FailureType.InsufficientCapacity;
+}
+
+function isFailureOfType(error: unknown, type: string): boolean {
+  return error instanceof ApplicationFailure && error.type === type;
 }
 
 /** Polls until the instance has a public IP; throws PublicIpTimeout or InstanceLost otherwise. */
 async function waitForPublicIp(
-  launched: LaunchedInstance,
+  launched: Launched,
   spec: ProvisionSpec,
   status: ProvisionStatus,
 ): Promise<InstanceStatus & { publicIp: string }> {
   const { instanceId } = launched;
   // Counted from launch on the workflow clock, so a replay or a restarted worker keeps the same deadline.
   const deadline = Date.now() + spec.ipWaitTimeoutMs;
+  status.instanceId = instanceId;
   status.deadline = new Date(deadline).toISOString();
   status.phase = 'waiting-for-ip';
 
   for (;;) {
-    const seen = await describeOrSkip(instanceId);
+    const seen = await describeOrSkip(launched);
     status.polls += 1;
     if (seen === undefined) {
       log.warn('Poll failed after its retries; trying again at the next interval', { instanceId, poll: status.polls });
@@ -165,9 +287,9 @@ async function waitForPublicIp(
  * undefined so the loop tries again next interval: the deadline, not one bad minute, ends the wait.
  * Permanent failures (credentials, for example) and cancellation still end the run.
  */
-async function describeOrSkip(instanceId: string): Promise<InstanceStatus | null | undefined> {
+async function describeOrSkip(ref: InstanceRef): Promise<InstanceStatus | null | undefined> {
   try {
-    return await poll.describeInstance(instanceId);
+    return await poll.describeInstance({ region: ref.region, instanceId: ref.instanceId });
   } catch (error) {
     const permanent = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
     if (isCancellation(error) || permanent || !(error instanceof ActivityFailure)) throw error;
@@ -179,13 +301,14 @@ async function describeOrSkip(instanceId: string): Promise<InstanceStatus | null
  * Compensation. Runs where cancellation cannot reach it; a failure here is logged, never thrown,
  * so the caller always sees the failure that ended the run.
  */
-async function terminateAfterFailure(instanceId: string, cause: unknown): Promise<void> {
+async function terminateAfterFailure(ref: InstanceRef, cause: unknown): Promise<void> {
+  const { region, instanceId } = ref;
   log.warn('Provision did not succeed; terminating the instance', {
     instanceId,
     reason: cause instanceof Error ? cause.message : String(cause),
   });
   try {
-    const result = await CancellationScope.nonCancellable(() => cleanup.terminateInstance(instanceId));
+    const result = await CancellationScope.nonCancellable(() => cleanup.terminateInstance({ region, instanceId }));
     log.info('Instance terminated', { instanceId, alreadyGone: result.alreadyGone });
   } catch (error) {
     log.error('Could not terminate the instance; it may still be running', {

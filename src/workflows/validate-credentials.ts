@@ -9,9 +9,9 @@ const { validateCredentials: checkCredentials } = proxyActivities<Activities>({
 });
 
 /**
- * Checks the worker's AWS credentials without launching anything. Fails with InvalidCredentials when
+ * Checks the worker's AWS credentials without launching anything, in `region` (default: the worker's). Fails with InvalidCredentials when
  * AWS rejects them; network trouble is retried and, if it lasts, surfaces as a timeout, not as bad credentials.
  */
-export async function validateCredentials(): Promise<CredentialsCheck> {
-  return checkCredentials();
+export async function validateCredentials(input?: { region?: string }): Promise<CredentialsCheck> {
+  return checkCredentials(input?.region);
 }

@@ -8,22 +8,26 @@ import {
   CreateVpcCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  EC2Client,
+  DescribeVolumesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type LaunchRequest } from '../../src/activities';
 import { runActivity } from '../support/activity-env';
-import { motoEc2Client, motoEndpoint, uniqueName } from '../support/env';
+import { endpointClients, motoEc2Client, uniqueName } from '../support/env';
 
 const ec2 = motoEc2Client();
-const activities = createActivities(ec2);
+const clients = endpointClients();
+const activities = createActivities({ clients });
+const at = (instanceId: string) => ({ region: 'us-east-1', instanceId });
 
 function launchRequest(overrides: Partial<LaunchRequest> = {}): LaunchRequest {
   return {
     region: 'us-east-1',
     instanceType: 't4g.small',
     imageId: 'ami-0c7a8e3f05e4e5f0c',
+    rootDeviceName: '/dev/sda1',
+    rootVolumeGiB: 20,
     spot: false,
     tags: { Name: 'stagely-vm', team: 'previews' },
     clientToken: uniqueName('token'),
@@ -50,7 +54,10 @@ async function expectFailure(promise: Promise<unknown>, type: string, nonRetryab
   return failure;
 }
 
-afterAll(() => ec2.destroy());
+afterAll(() => {
+  ec2.destroy();
+  clients.destroy();
+});
 
 describe('runInstances', () => {
   it('launches the requested type and image with the tags and base64 user data', async () => {
@@ -71,6 +78,38 @@ describe('runInstances', () => {
     );
     const sent = attribute.UserData?.Value;
     expect(sent).toBe(Buffer.from(userData).toString('base64'));
+  });
+
+  it('requires IMDSv2 and gives the instance an encrypted gp3 root volume carrying the tags', async () => {
+    const launched = await runActivity(activities.runInstances, launchRequest({ rootVolumeGiB: 33 }));
+
+    const seen = await motoView(launched.instanceId);
+    expect(seen.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 });
+    const volumes = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [launched.instanceId] }] }));
+    expect(volumes.Volumes).toHaveLength(1);
+    const root = volumes.Volumes?.[0];
+    expect(root).toMatchObject({ Size: 33, VolumeType: 'gp3', Encrypted: true });
+    expect(root?.Attachments?.[0]?.Device).toBe('/dev/sda1');
+    expect(seen.BlockDeviceMappings?.[0]).toMatchObject({ DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true } });
+    expect(Object.fromEntries((root?.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({ Name: 'stagely-vm', team: 'previews' });
+  });
+
+  it('puts the root volume on the device the image boots from', async () => {
+    const launched = await runActivity(activities.runInstances, launchRequest({ imageId: 'ami-0ffeec0ffeec0ffee', rootDeviceName: '/dev/xvda' }));
+    const volumes = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [launched.instanceId] }] }));
+    expect(volumes.Volumes?.map((v) => v.Attachments?.[0]?.Device)).toEqual(['/dev/xvda']);
+  });
+
+  it('uses the client of the region the request names', async () => {
+    const regional = endpointClients();
+    const launched = await runActivity(createActivities({ clients: regional }).runInstances, launchRequest({ region: 'eu-west-1' }));
+    expect(regional.regions).toEqual(['eu-west-1']);
+    await expect(runActivity(createActivities({ clients: regional }).describeInstance, { region: 'eu-west-1', instanceId: launched.instanceId })).resolves.toMatchObject({
+      instanceId: launched.instanceId,
+    });
+    // Instance ids are regional: us-east-1 does not know it.
+    await expect(runActivity(activities.describeInstance, at(launched.instanceId))).resolves.toBeNull();
+    regional.destroy();
   });
 
   it('sends no user data when none is asked for', async () => {
@@ -110,28 +149,14 @@ describe('runInstances', () => {
       true,
     );
     expect(failure.message).toContain('InvalidSubnetID.NotFound');
-    expect(failure.message).toContain('RunInstances t4g.small in us-east-1');
-  });
-
-  it('refuses a request for a region the worker is not in, before calling EC2', async () => {
-    const elsewhere = new EC2Client({ region: 'eu-west-1', endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-    const tag = uniqueName('region-check');
-    const failure = await expectFailure(
-      runActivity(createActivities(elsewhere).runInstances, launchRequest({ tags: { Name: tag } })),
-      'InvalidConfiguration',
-      true,
-    );
-    expect(failure.message).toContain('eu-west-1');
-    const anywhere = await elsewhere.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: [tag] }] }));
-    expect(anywhere.Reservations ?? []).toHaveLength(0);
-    elsewhere.destroy();
+    expect(failure.message).toContain('RunInstances t4g.small in subnet-0123456789abcdef0');
   });
 });
 
 describe('describeInstance', () => {
   it('reports state, public and private IP and launch time', async () => {
     const launched = await runActivity(activities.runInstances, launchRequest());
-    const status = await runActivity(activities.describeInstance, launched.instanceId);
+    const status = await runActivity(activities.describeInstance, at(launched.instanceId));
     const seen = await motoView(launched.instanceId);
 
     expect(status).not.toBeNull();
@@ -145,13 +170,13 @@ describe('describeInstance', () => {
   });
 
   it('returns null for an id EC2 does not know (not visible yet)', async () => {
-    await expect(runActivity(activities.describeInstance, 'i-0123456789abcdef0')).resolves.toBeNull();
+    await expect(runActivity(activities.describeInstance, at('i-0123456789abcdef0'))).resolves.toBeNull();
   });
 
   it('maps a terminated instance to "terminated"', async () => {
     const launched = await runActivity(activities.runInstances, launchRequest());
-    await runActivity(activities.terminateInstance, launched.instanceId);
-    const status = await runActivity(activities.describeInstance, launched.instanceId);
+    await runActivity(activities.terminateInstance, at(launched.instanceId));
+    const status = await runActivity(activities.describeInstance, at(launched.instanceId));
     expect(status?.state).toBe('terminated');
   });
 });
@@ -160,19 +185,19 @@ describe('terminateInstance', () => {
   it('terminates, and a second call finds it already gone', async () => {
     const launched = await runActivity(activities.runInstances, launchRequest());
 
-    await expect(runActivity(activities.terminateInstance, launched.instanceId)).resolves.toEqual({
+    await expect(runActivity(activities.terminateInstance, at(launched.instanceId))).resolves.toEqual({
       instanceId: launched.instanceId,
       alreadyGone: false,
     });
     expect(['shutting-down', 'terminated']).toContain((await motoView(launched.instanceId)).State?.Name);
-    await expect(runActivity(activities.terminateInstance, launched.instanceId)).resolves.toEqual({
+    await expect(runActivity(activities.terminateInstance, at(launched.instanceId))).resolves.toEqual({
       instanceId: launched.instanceId,
       alreadyGone: true,
     });
   });
 
   it('treats an unknown instance id as already gone', async () => {
-    await expect(runActivity(activities.terminateInstance, 'i-0123456789abcdef0')).resolves.toEqual({
+    await expect(runActivity(activities.terminateInstance, at('i-0123456789abcdef0'))).resolves.toEqual({
       instanceId: 'i-0123456789abcdef0',
       alreadyGone: true,
     });

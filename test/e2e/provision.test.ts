@@ -55,7 +55,7 @@ it('provisions an instance end to end and prints the contract result', async () 
   expect(outcome.stderr).toContain('Started provision-');
   const result = JSON.parse(outcome.stdout) as ProvisionResult;
   expect(Object.keys(result).sort()).toEqual(
-    ['architecture', 'imageId', 'instanceId', 'instanceType', 'launchedAt', 'privateIp', 'publicIp', 'region', 'size', 'spot'],
+    ['architecture', 'attempts', 'imageId', 'imageSource', 'instanceId', 'instanceType', 'launchedAt', 'privateIp', 'publicIp', 'region', 'size', 'spot'],
   );
   expect(result).toMatchObject({
     instanceType: 't4g.small',
@@ -64,6 +64,9 @@ it('provisions an instance end to end and prints the contract result', async () 
     size: 'small',
     architecture: 'arm64',
     spot: false,
+    // moto has no Canonical parameter, so the worker falls back to the static table, as it would on AWS.
+    imageSource: 'static',
+    attempts: [{ instanceType: 't4g.small', spot: false, outcome: 'launched', instanceId: result.instanceId }],
   });
   const instances = await instancesTagged(ec2, 'e2e', marker);
   expect(instances.map((i) => i.InstanceId)).toEqual([result.instanceId]);

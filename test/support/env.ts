@@ -1,6 +1,8 @@
 /** Reading what the global setups started, and small helpers the suites share. */
 import { randomUUID } from 'node:crypto';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsClients } from '../../src/activities';
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
@@ -13,6 +15,30 @@ export const motoEndpoint = (): string => requireEnv('STAGELY_TEST_MOTO_ENDPOINT
 /** An EC2 client for moto, built the way the worker builds one: region and endpoint from the environment. */
 export function motoEc2Client(endpoint = motoEndpoint(), credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' }): EC2Client {
   return new EC2Client({ region: 'us-east-1', endpoint, credentials, maxAttempts: 1 });
+}
+
+const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+/**
+ * Per-region clients for the activities, all sent to one endpoint (moto, or a fault proxy in front of
+ * it), recording which regions were asked for. SDK retries are off so tests see each call.
+ */
+export function endpointClients(endpoint = motoEndpoint()): AwsClients & { regions: string[]; destroy(): void } {
+  const ec2 = new Map<string, EC2Client>();
+  const ssm = new Map<string, SSMClient>();
+  const regions: string[] = [];
+  const get = <C>(map: Map<string, C>, region: string, make: () => C): C => {
+    regions.push(region);
+    const client = map.get(region) ?? make();
+    map.set(region, client);
+    return client;
+  };
+  return {
+    regions,
+    ec2: (region) => get(ec2, region, () => new EC2Client({ region, endpoint, credentials: TEST_CREDENTIALS, maxAttempts: 1 })),
+    ssm: (region) => get(ssm, region, () => new SSMClient({ region, endpoint, credentials: TEST_CREDENTIALS, maxAttempts: 1 })),
+    destroy: () => [...ec2.values(), ...ssm.values()].forEach((c) => c.destroy()),
+  };
 }
 
 /** A name nobody else in this run uses: task queues, workflow IDs, tag values. */

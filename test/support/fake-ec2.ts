@@ -1,17 +1,21 @@
 /**
- * Fake EC2 activities for workflow tests: typed like the real ones, scripted per test, and recording
+ * Fake AWS activities for workflow tests: typed like the real ones, scripted per test, and recording
  * every call so tests can assert what the workflow asked for.
  */
-import type { Activities, InstanceStatus, LaunchRequest } from '../../src/activities';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Activities, ImageRequest, InstanceRef, InstanceStatus, LaunchRequest, ResolvedImage } from '../../src/activities';
 
 export interface FakeEc2Script {
-  /** What each describe call returns, in order; the last entry repeats. A function may throw. */
-  describe?: (call: number) => InstanceStatus | null;
-  launch?: (request: LaunchRequest) => Promise<{ instanceId: string; launchedAt?: string }>;
-  terminate?: (instanceId: string) => Promise<{ instanceId: string; alreadyGone: boolean }>;
+  /** What each describe call returns (1-based call number and the instance asked about). May throw. */
+  describe?: (call: number, instanceId: string) => InstanceStatus | null;
+  /** Launch behaviour; the default launches INSTANCE_ID, then INSTANCE_ID_2, ... */
+  launch?: (request: LaunchRequest, call: number) => Promise<{ instanceId: string; launchedAt?: string }>;
+  terminate?: (ref: InstanceRef) => Promise<{ instanceId: string; alreadyGone: boolean }>;
+  image?: (request: ImageRequest) => Promise<ResolvedImage>;
 }
 
 export interface FakeEc2Calls {
+  images: ImageRequest[];
   launched: LaunchRequest[];
   described: string[];
   terminated: string[];
@@ -20,32 +24,59 @@ export interface FakeEc2Calls {
 export const INSTANCE_ID = 'i-0fa1e5ca1ab1ec0de';
 export const LAUNCHED_AT = '2026-11-25T12:00:00.000Z';
 
-export function pending(): InstanceStatus {
-  return { instanceId: INSTANCE_ID, state: 'pending', spot: false };
+/** The instance id of the n-th successful fake launch (1-based). */
+export function instanceIdOf(n: number): string {
+  return n === 1 ? INSTANCE_ID : `i-0fa1e5ca1ab1ec0d${n}`;
 }
 
-export function ready(publicIp = '203.0.113.10'): InstanceStatus {
-  return { instanceId: INSTANCE_ID, state: 'running', publicIp, privateIp: '10.0.0.10', launchedAt: LAUNCHED_AT, spot: false };
+export function pending(instanceId = INSTANCE_ID): InstanceStatus {
+  return { instanceId, state: 'pending', spot: false };
+}
+
+export function ready(publicIp = '203.0.113.10', instanceId = INSTANCE_ID): InstanceStatus {
+  return { instanceId, state: 'running', publicIp, privateIp: '10.0.0.10', launchedAt: LAUNCHED_AT, spot: false };
+}
+
+/** What the fake resolveImage answers by default: the static table's image, as on AWS without SSM. */
+export function staticImage(request: ImageRequest): ResolvedImage {
+  const imageId = request.architecture === 'arm64' ? 'ami-0c7a8e3f05e4e5f0c' : 'ami-0c7217cdde317cfec';
+  return { imageId, source: 'static', rootDeviceName: '/dev/sda1' };
 }
 
 export function fakeEc2(script: FakeEc2Script = {}): { activities: Activities; calls: FakeEc2Calls } {
-  const calls: FakeEc2Calls = { launched: [], described: [], terminated: [] };
+  const calls: FakeEc2Calls = { images: [], launched: [], described: [], terminated: [] };
+  let launches = 0;
   const activities: Activities = {
+    async resolveImage(request) {
+      calls.images.push(request);
+      return script.image ? script.image(request) : staticImage(request);
+    },
     async runInstances(request) {
       calls.launched.push(request);
-      return script.launch ? script.launch(request) : { instanceId: INSTANCE_ID, launchedAt: LAUNCHED_AT };
+      if (script.launch) return script.launch(request, calls.launched.length);
+      launches += 1;
+      return { instanceId: instanceIdOf(launches), launchedAt: LAUNCHED_AT };
     },
-    async describeInstance(instanceId) {
+    async describeInstance({ instanceId }) {
       calls.described.push(instanceId);
-      return script.describe ? script.describe(calls.described.length) : ready();
+      return script.describe ? script.describe(calls.described.length, instanceId) : ready(undefined, instanceId);
     },
-    async terminateInstance(instanceId) {
-      calls.terminated.push(instanceId);
-      return script.terminate ? script.terminate(instanceId) : { instanceId, alreadyGone: false };
+    async terminateInstance(ref) {
+      calls.terminated.push(ref.instanceId);
+      return script.terminate ? script.terminate(ref) : { instanceId: ref.instanceId, alreadyGone: false };
     },
-    async validateCredentials() {
-      return { region: 'us-east-1', regionCount: 17 };
+    async validateCredentials(region) {
+      return { region: region ?? 'us-east-1', regionCount: 17 };
     },
   };
   return { activities, calls };
+}
+
+/**
+ * What the real runInstances throws when AWS has no capacity: the failure toApplicationFailure makes
+ * of such an AWS error (non-retryable, the AWS code in its details).
+ */
+export function capacityError(awsErrorCode = 'InsufficientInstanceCapacity'): ApplicationFailure {
+  const type = awsErrorCode === 'MaxSpotInstanceCountExceeded' ? 'QuotaExceeded' : 'InsufficientCapacity';
+  return ApplicationFailure.create({ type, message: `${awsErrorCode}: no capacity`, nonRetryable: true, details: [{ awsErrorCode }] });
 }

@@ -36,12 +36,16 @@ describe('validateProvisionRequest: valid requests', () => {
       architecture: 'arm64',
       region: 'us-east-1',
       spotInstance: false,
+      spotFallback: 'on-demand',
       tags: { Name: 'stagely-vm' },
+      subnetIds: [],
       securityGroupIds: [],
+      rootVolumeGiB: 20,
       ipWaitTimeoutMs: 300_000,
       pollIntervalMs: 5_000,
     });
     expect(spec).not.toHaveProperty('userData');
+    expect(spec).not.toHaveProperty('imageId');
     expect(spec).not.toHaveProperty('subnetId');
   });
 
@@ -51,10 +55,13 @@ describe('validateProvisionRequest: valid requests', () => {
       architecture: 'amd64',
       region: 'us-east-1',
       spotInstance: true,
+      spotFallback: 'none',
+      imageId: 'ami-0123456789abcdef0',
       userData: '#!/bin/bash\necho hello\n',
       tags: { Name: 'preview-pr-42', team: 'web', empty: '' },
       subnetId: 'subnet-0123456789abcdef0',
       securityGroupIds: ['sg-0123456789abcdef0'],
+      rootVolumeGiB: 100,
       ipWaitTimeout: '2m',
       pollInterval: 2000,
     });
@@ -64,18 +71,46 @@ describe('validateProvisionRequest: valid requests', () => {
       architecture: 'amd64',
       region: 'us-east-1',
       spotInstance: true,
+      spotFallback: 'none',
+      imageId: 'ami-0123456789abcdef0',
       userData: '#!/bin/bash\necho hello\n',
       tags: { Name: 'preview-pr-42', team: 'web', empty: '' },
-      subnetId: 'subnet-0123456789abcdef0',
+      subnetIds: ['subnet-0123456789abcdef0'],
       securityGroupIds: ['sg-0123456789abcdef0'],
+      rootVolumeGiB: 100,
       ipWaitTimeoutMs: 120_000,
       pollIntervalMs: 2_000,
+    });
+    expect(spec).not.toHaveProperty('subnetId');
+  });
+
+  it('normalises a request with several subnets, in the order given', () => {
+    const spec = specOf({
+      size: 'medium',
+      architecture: 'arm64',
+      region: 'eu-west-1',
+      spotInstance: true,
+      subnetIds: ['subnet-bbbbbbbb', 'subnet-aaaaaaaa', 'subnet-0123456789abcdef0'],
+    });
+
+    expect(spec).toEqual({
+      size: 'medium',
+      architecture: 'arm64',
+      region: 'eu-west-1',
+      spotInstance: true,
+      spotFallback: 'on-demand',
+      tags: { Name: 'stagely-vm' },
+      subnetIds: ['subnet-bbbbbbbb', 'subnet-aaaaaaaa', 'subnet-0123456789abcdef0'],
+      securityGroupIds: [],
+      rootVolumeGiB: 40,
+      ipWaitTimeoutMs: 300_000,
+      pollIntervalMs: 5_000,
     });
   });
 
   it('accepts 8-hex-digit subnet and security group ids', () => {
     const spec = specOf({ ...minimal, subnetId: 'subnet-0123abcd', securityGroupIds: ['sg-0123abcd', 'sg-89abcdef'] });
-    expect(spec.subnetId).toBe('subnet-0123abcd');
+    expect(spec.subnetIds).toEqual(['subnet-0123abcd']);
     expect(spec.securityGroupIds).toEqual(['sg-0123abcd', 'sg-89abcdef']);
   });
 
@@ -158,6 +193,62 @@ describe('validateProvisionRequest: boundaries that are accepted', () => {
   });
 });
 
+describe('validateProvisionRequest: region, spot fallback, image, subnets and root volume', () => {
+  it.each(['eu-west-1', 'us-east-1', 'ap-southeast-2', 'us-gov-west-1'])('accepts the region %p', (region) => {
+    expect(specOf({ ...minimal, region }).region).toBe(region);
+  });
+
+  it.each<[boolean, 'on-demand' | 'none']>([
+    [true, 'none'],
+    [true, 'on-demand'],
+    [false, 'none'],
+  ])('accepts spotInstance %p with spotFallback %p', (spotInstance, spotFallback) => {
+    const spec = specOf({ ...minimal, spotInstance, spotFallback });
+    expect(spec.spotInstance).toBe(spotInstance);
+    expect(spec.spotFallback).toBe(spotFallback);
+  });
+
+  it('defaults spotFallback to "on-demand" for a spot request', () => {
+    expect(specOf({ ...minimal, spotInstance: true }).spotFallback).toBe('on-demand');
+  });
+
+  it.each(['ami-0123456789abcdef0', 'ami-0123abcd'])('accepts the imageId %p', (imageId) => {
+    expect(specOf({ ...minimal, imageId }).imageId).toBe(imageId);
+  });
+
+  it('normalises subnetId to a one-element subnetIds', () => {
+    const spec = specOf({ ...minimal, subnetId: 'subnet-0123456789abcdef0' });
+    expect(spec.subnetIds).toEqual(['subnet-0123456789abcdef0']);
+    expect(spec).not.toHaveProperty('subnetId');
+  });
+
+  it('accepts 6 subnets and keeps their order', () => {
+    const ids = ['subnet-00000006', 'subnet-00000005', 'subnet-00000004', 'subnet-00000003', 'subnet-00000002', 'subnet-00000001'];
+    expect(specOf({ ...minimal, subnetIds: ids }).subnetIds).toEqual(ids);
+  });
+
+  it('accepts a single subnet in subnetIds', () => {
+    expect(specOf({ ...minimal, subnetIds: ['subnet-0123abcd'] }).subnetIds).toEqual(['subnet-0123abcd']);
+  });
+
+  it.each<['small' | 'medium' | 'large', number]>([
+    ['small', 20],
+    ['medium', 40],
+    ['large', 80],
+  ])('gives a %s VM a %p GiB root volume by default', (size, gib) => {
+    expect(specOf({ size, architecture: 'amd64' }).rootVolumeGiB).toBe(gib);
+  });
+
+  it.each<['small' | 'medium' | 'large', number]>([
+    ['small', 8],
+    ['small', 1024],
+    ['large', 8],
+    ['medium', 100],
+  ])('accepts a %s VM with rootVolumeGiB %p', (size, rootVolumeGiB) => {
+    expect(specOf({ size, architecture: 'arm64', rootVolumeGiB }).rootVolumeGiB).toBe(rootVolumeGiB);
+  });
+});
+
 const SIZES = '"small", "medium", "large"';
 const ARCHITECTURES = '"amd64", "arm64"';
 
@@ -183,11 +274,14 @@ describe('validateProvisionRequest: bad requests', () => {
     ['architecture "aarch64"', { ...minimal, architecture: 'aarch64' }, 'architecture', '(got "aarch64"); did you mean "arm64"?'],
     ['architecture "ARM"', { ...minimal, architecture: 'ARM' }, 'architecture', '(got "ARM"); did you mean "arm64"?'],
     // unknown fields
-    ['unknown field "spot"', { ...minimal, spot: true }, 'spot', 'unknown field; allowed fields are size, architecture, region, spotInstance, userData, tags, subnetId, securityGroupIds, ipWaitTimeout, pollInterval'],
+    ['unknown field "spot"', { ...minimal, spot: true }, 'spot', 'unknown field; allowed fields are size, architecture, region, spotInstance, spotFallback, imageId, userData, tags, subnetId, subnetIds, securityGroupIds, rootVolumeGiB, ipWaitTimeout, pollInterval'],
     ['field "Size" in the wrong case', { ...minimal, Size: 'medium' }, 'Size', 'field names are case-sensitive, did you mean "size"?'],
     ['field "spotinstance" in the wrong case', { ...minimal, spotinstance: true }, 'spotinstance', 'did you mean "spotInstance"?'],
     // region
-    ['region "eu-west-1"', { ...minimal, region: 'eu-west-1' }, 'region', '"eu-west-1" is not supported yet: Ubuntu 22.04 images are configured only for us-east-1; omit region or use us-east-1'],
+    ['region "mars-north-1"', { ...minimal, region: 'mars-north-1' }, 'region', '"mars-north-1" is not an AWS region; use a region code like "us-east-1" or "eu-west-1"'],
+    ['region "US-EAST-1"', { ...minimal, region: 'US-EAST-1' }, 'region', '"US-EAST-1" is not an AWS region; use a region code like "us-east-1" or "eu-west-1"'],
+    ['region "us-east1"', { ...minimal, region: 'us-east1' }, 'region', '"us-east1" is not an AWS region'],
+    ['region ""', { ...minimal, region: '' }, 'region', '"" is not an AWS region'],
     ['region 5', { ...minimal, region: 5 }, 'region', 'must be an AWS region name like "us-east-1" (got number 5)'],
     // spotInstance
     ['spotInstance "true"', { ...minimal, spotInstance: 'true' }, 'spotInstance', 'must be true or false (got string "true")'],
@@ -215,6 +309,34 @@ describe('validateProvisionRequest: bad requests', () => {
     ['subnetId 12', { ...minimal, subnetId: 12 }, 'subnetId', 'must be an id like "subnet-0123456789abcdef0" (got number 12)'],
     ['subnetId with upper-case hex', { ...minimal, subnetId: 'subnet-0123456789ABCDEF0' }, 'subnetId', 'must be an id like'],
     ['subnetId of 9 hex digits', { ...minimal, subnetId: 'subnet-0123456789' }, 'subnetId', 'must be an id like'],
+    // subnetIds
+    ['subnetIds as a string', { ...minimal, subnetIds: 'subnet-0123456789abcdef0' }, 'subnetIds', 'must be an array of ids like "subnet-0123456789abcdef0" (got string "subnet-0123456789abcdef0")'],
+    ['subnetIds null', { ...minimal, subnetIds: null }, 'subnetIds', 'must be an array of ids like "subnet-0123456789abcdef0" (got null)'],
+    ['subnetIds []', { ...minimal, subnetIds: [] }, 'subnetIds', 'must list at least one subnet, or be left out for the default VPC'],
+    ['7 subnets', { ...minimal, subnetIds: ['subnet-00000001', 'subnet-00000002', 'subnet-00000003', 'subnet-00000004', 'subnet-00000005', 'subnet-00000006', 'subnet-00000007'] }, 'subnetIds', 'at most 6 subnets (got 7)'],
+    ['a duplicate subnet', { ...minimal, subnetIds: ['subnet-aaaaaaaa', 'subnet-bbbbbbbb', 'subnet-aaaaaaaa'] }, 'subnetIds[2]', 'subnet-aaaaaaaa is listed twice'],
+    ['subnetIds ["nope"]', { ...minimal, subnetIds: ['nope'] }, 'subnetIds[0]', 'must be an id like "subnet-0123456789abcdef0" (got string "nope")'],
+    ['subnetIds with an upper-case id', { ...minimal, subnetIds: ['subnet-0123abcd', 'subnet-0123ABCD'] }, 'subnetIds[1]', 'must be an id like "subnet-0123456789abcdef0" (got string "subnet-0123ABCD")'],
+    ['subnetId together with subnetIds', { ...minimal, subnetId: 'subnet-aaaaaaaa', subnetIds: ['subnet-bbbbbbbb'] }, 'subnetIds', 'give either subnetId or subnetIds, not both'],
+    // spotFallback
+    ['spotFallback "spot"', { ...minimal, spotFallback: 'spot' }, 'spotFallback', 'must be one of "on-demand", "none" (got "spot")'],
+    ['spotFallback "On-Demand"', { ...minimal, spotFallback: 'On-Demand' }, 'spotFallback', 'must be one of "on-demand", "none" (got "On-Demand"); values are lower-case, did you mean "on-demand"?'],
+    ['spotFallback 1', { ...minimal, spotFallback: 1 }, 'spotFallback', 'must be one of "on-demand", "none" (got number 1)'],
+    ['spotFallback null', { ...minimal, spotFallback: null }, 'spotFallback', 'must be one of "on-demand", "none" (got null)'],
+    // imageId
+    ['imageId "ami-xyz"', { ...minimal, imageId: 'ami-xyz' }, 'imageId', 'must be an id like "ami-0123456789abcdef0" (got string "ami-xyz")'],
+    ['imageId "AMI-0123456789abcdef0"', { ...minimal, imageId: 'AMI-0123456789abcdef0' }, 'imageId', 'must be an id like "ami-0123456789abcdef0" (got string "AMI-0123456789abcdef0")'],
+    ['imageId 5', { ...minimal, imageId: 5 }, 'imageId', 'must be an id like "ami-0123456789abcdef0" (got number 5)'],
+    ['imageId ""', { ...minimal, imageId: '' }, 'imageId', 'must be an id like "ami-0123456789abcdef0" (got string "")'],
+    ['imageId of 9 hex digits', { ...minimal, imageId: 'ami-0123456789' }, 'imageId', 'must be an id like'],
+    // rootVolumeGiB
+    ['rootVolumeGiB 7', { ...minimal, rootVolumeGiB: 7 }, 'rootVolumeGiB', 'must be a whole number of GiB from 8 to 1024 (got number 7)'],
+    ['rootVolumeGiB 1025', { ...minimal, rootVolumeGiB: 1025 }, 'rootVolumeGiB', 'must be a whole number of GiB from 8 to 1024 (got number 1025)'],
+    ['rootVolumeGiB 20.5', { ...minimal, rootVolumeGiB: 20.5 }, 'rootVolumeGiB', 'must be a whole number of GiB from 8 to 1024 (got number 20.5)'],
+    ['rootVolumeGiB "20"', { ...minimal, rootVolumeGiB: '20' }, 'rootVolumeGiB', 'must be a whole number of GiB from 8 to 1024 (got string "20")'],
+    ['rootVolumeGiB null', { ...minimal, rootVolumeGiB: null }, 'rootVolumeGiB', 'must be a whole number of GiB from 8 to 1024 (got null)'],
+    ['rootVolumeGiB NaN', { ...minimal, rootVolumeGiB: Number.NaN }, 'rootVolumeGiB', '(got number NaN)'],
+    ['rootVolumeGiB Infinity', { ...minimal, rootVolumeGiB: Number.POSITIVE_INFINITY }, 'rootVolumeGiB', '(got number Infinity)'],
     // securityGroupIds
     ['securityGroupIds as a string', { ...minimal, securityGroupIds: 'sg-0123456789abcdef0' }, 'securityGroupIds', 'must be an array of ids like "sg-0123456789abcdef0" (got string "sg-0123456789abcdef0")'],
     ['securityGroupIds ["nope"]', { ...minimal, securityGroupIds: ['nope'] }, 'securityGroupIds[0]', 'must be an id like "sg-0123456789abcdef0" (got string "nope")'],
@@ -255,7 +377,7 @@ describe('validateProvisionRequest: several problems', () => {
   const input = {
     size: 'Small',
     architecture: 'x86_64',
-    region: 'eu-west-1',
+    region: 'mars-north-1',
     spot: true,
     tags: { 'aws:owner': 'me' },
     pollInterval: '500ms',

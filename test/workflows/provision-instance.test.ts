@@ -91,20 +91,25 @@ describe('success', () => {
       architecture: 'arm64',
       spot: false,
       launchedAt: LAUNCHED_AT,
+      imageSource: 'static',
+      attempts: [{ instanceType: 't4g.small', spot: false, outcome: 'launched', instanceId: INSTANCE_ID }],
     };
     expect(outcome.result).toEqual(expected);
     expect(outcome.timers).toEqual([]);
+    expect(calls.images).toEqual([{ region: 'us-east-1', architecture: 'arm64' }]);
     expect(calls.launched).toEqual([
       {
         region: 'us-east-1',
         instanceType: 't4g.small',
         imageId: 'ami-0c7a8e3f05e4e5f0c',
+        rootDeviceName: '/dev/sda1',
+        rootVolumeGiB: 20,
         spot: false,
         tags: { Name: 'stagely-vm' },
-        clientToken: outcome.runId,
+        clientToken: `${outcome.runId}-1`,
       },
     ]);
-    expect(outcome.runId.length).toBeLessThanOrEqual(64);
+    expect(calls.launched[0]?.clientToken.length).toBeLessThanOrEqual(64);
     expect(calls.terminated).toEqual([]);
   });
 
@@ -117,20 +122,25 @@ describe('success', () => {
       tags: { env: 'pr-42' },
       subnetId: 'subnet-0123456789abcdef0',
       securityGroupIds: ['sg-0123456789abcdef0'],
+      rootVolumeGiB: 120,
+      imageId: 'ami-0123456789abcdef0',
     };
     const spotReady = { ...ready(), spot: true };
     const { outcome, calls } = await withProvision(request, { describe: () => spotReady }, (handle) => handle.result());
 
+    expect(calls.images).toEqual([{ region: 'us-east-1', architecture: 'amd64', imageId: 'ami-0123456789abcdef0' }]);
     expect(calls.launched[0]).toMatchObject({
       instanceType: 'c5.2xlarge',
       imageId: 'ami-0c7217cdde317cfec',
+      rootVolumeGiB: 120,
       spot: true,
       userData: '#cloud-config\n',
       tags: { Name: 'stagely-vm', env: 'pr-42' },
       subnetId: 'subnet-0123456789abcdef0',
       securityGroupIds: ['sg-0123456789abcdef0'],
     });
-    expect(outcome).toMatchObject({ instanceType: 'c5.2xlarge', size: 'large', architecture: 'amd64', spot: true });
+    expect(outcome).toMatchObject({ instanceType: 'c5.2xlarge', size: 'large', architecture: 'amd64', spot: true, subnetId: 'subnet-0123456789abcdef0' });
+    expect(outcome.fallbackReason).toBeUndefined();
   });
 
   it('polls with durable 5 s sleeps until the IP appears', async () => {
@@ -339,7 +349,7 @@ describe('failures before anything is launched', () => {
 
   it.each([
     [{ size: 'Small', architecture: 'arm64' }, 'size'],
-    [{ size: 'small', architecture: 'arm64', region: 'eu-west-1' }, 'region'],
+    [{ size: 'small', architecture: 'arm64', region: 'mars-north-1' }, 'region'],
     [{ size: 'small', architecture: 'arm64', spot: true }, 'spot'],
     [null, '(request)'],
   ])('fails %j with InvalidSpec naming %s, and calls no activity', async (request, field) => {
@@ -350,6 +360,6 @@ describe('failures before anything is launched', () => {
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain(`${field}:`);
     expect(failure.details?.[0]).toEqual({ problems: [expect.objectContaining({ field })] });
-    expect(calls).toEqual({ launched: [], described: [], terminated: [] });
+    expect(calls).toEqual({ images: [], launched: [], described: [], terminated: [] });
   });
 });
