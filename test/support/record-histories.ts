@@ -15,7 +15,7 @@ import type { ProvisionRequest, ProvisionStatus } from '../../src/common/contrac
 import type { provisionInstance } from '../../src/workflows';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
 import { PROJECT_ROOT, toolPath } from '../../scripts/local-stack';
-import { fakeEc2, pending, ready, type FakeEc2Script } from './fake-ec2';
+import { capacityError, fakeEc2, instanceIdOf, pending, ready, type FakeEc2Script } from './fake-ec2';
 import { createTimeSkippingEnv, createWorker } from './workflow-env';
 
 const OUT_DIR = join(PROJECT_ROOT, 'test', 'workflows', 'histories');
@@ -33,6 +33,22 @@ const SCENARIOS: Scenario[] = [
   { name: 'instance-lost', request: { size: 'large', architecture: 'arm64', spotInstance: true }, script: { describe: () => ({ ...pending(), state: 'terminated' }) } },
   { name: 'cancelled', request: { size: 'small', architecture: 'amd64' }, script: { describe: () => pending() }, cancelAfterFirstPoll: true },
   { name: 'invalid-spec', request: { size: 'Small', architecture: 'arm64' }, script: {} },
+  {
+    name: 'spot-fallback-alternates',
+    request: { size: 'medium', architecture: 'amd64', spotInstance: true, subnetIds: ['subnet-aaaaaaaa', 'subnet-bbbbbbbb'] },
+    script: {
+      launch: async (r, n) => {
+        if (r.spot || r.instanceType === 'c5.xlarge') throw capacityError(r.spot ? 'SpotMaxPriceTooLow' : undefined);
+        return { instanceId: instanceIdOf(n) };
+      },
+    },
+  },
+  {
+    name: 'spot-reclaimed-replaced',
+    request: { size: 'small', architecture: 'arm64', spotInstance: true },
+    script: { describe: (_n, id) => (id === instanceIdOf(1) ? { ...pending(id), state: 'terminated', spot: true } : ready(undefined, id)) },
+  },
+  { name: 'capacity-exhausted', request: { size: 'small', architecture: 'amd64' }, script: { launch: async () => Promise.reject(capacityError()) } },
 ];
 
 async function main(): Promise<void> {

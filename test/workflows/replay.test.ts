@@ -15,7 +15,7 @@ const DIR = join(__dirname, 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 it('has recorded histories to replay', () => {
-  expect(files.length).toBeGreaterThanOrEqual(5);
+  expect(files.length).toBeGreaterThanOrEqual(8);
 });
 
 it.each(files)('replays %s without non-determinism', async (file) => {
