@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     const code = await new Promise<number>((resolve) => {
       const cli = spawn(
         join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
-        [join(PROJECT_ROOT, 'src', 'cli', 'provision.ts'), '--size', 'small', '--arch', 'arm64', '--tag', 'purpose=demo', '--id', workflowId],
+        [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), 'provision', '--size', 'small', '--arch', 'arm64', '--tag', 'purpose=demo', '--id', workflowId],
         { env, stdio: 'inherit' },
       );
       cli.on('exit', (exitCode) => resolve(exitCode ?? 1));

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { devServerSearchAttributeFlags } from '../src/search-attributes';
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
 const VENV_BIN = join(PROJECT_ROOT, '.venv', 'bin');
@@ -176,7 +177,7 @@ export async function startDevServer(
   options: { port?: number; uiPort?: number; headless?: boolean; dbFile?: string; logDir?: string } = {},
 ): Promise<DevServer> {
   const port = options.port ?? (await freePort());
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...devServerSearchAttributeFlags()];
   let uiUrl: string | undefined;
   if (options.headless) {
     args.push('--headless');

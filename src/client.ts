@@ -12,12 +12,16 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
+import type { CredentialsCheck, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
 import { STATUS_QUERY, WorkflowType } from './common/contract';
+import type { TeardownRequest } from './common/validate-request';
+import { provisionSummary, STAGELY_ENVIRONMENT } from './common/visibility';
 import { temporalSettings, type TemporalSettings } from './config';
-import type { provisionInstance } from './workflows';
+import type { provisionInstance, TeardownResult, terminateInstance as teardownWorkflow, validateCredentials as credentialsWorkflow } from './workflows';
 
-export type { ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
+export type { CredentialsCheck, LaunchAttempt, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
+export type { TeardownRequest } from './common/validate-request';
+export type { TeardownResult } from './workflows';
 export { FailureType } from './common/failures';
 export { DEFAULT_TASK_QUEUE, STATUS_QUERY, WorkflowType } from './common/contract';
 
@@ -37,15 +41,23 @@ export interface StartOptions {
   workflowId: string;
   /** @default STAGELY_TASK_QUEUE or "stagely-provisioning" */
   taskQueue?: string;
+  /**
+   * The preview environment this VM is for ("pr-42"): the run's StagelyEnvironment search attribute
+   * and the end of its Web UI summary. @default the workflow ID
+   */
+  environment?: string;
 }
 
 /** Starts (or attaches to) a provision and returns its handle. */
 export async function startProvision(client: Client, request: ProvisionRequest, options: StartOptions): Promise<ProvisionHandle> {
   try {
+    const environment = options.environment ?? options.workflowId;
     return await client.workflow.start<typeof provisionInstance>(WorkflowType.provisionInstance, {
       args: [request],
       workflowId: options.workflowId,
       taskQueue: options.taskQueue ?? temporalSettings().taskQueue,
+      staticSummary: provisionSummary(request, environment),
+      typedSearchAttributes: [{ key: STAGELY_ENVIRONMENT, value: environment }],
       // Open run with this ID: attach to it. Closed run: only a failed/cancelled one may be retried,
       // so a successful provision is never doubled by a caller that retries its start.
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -70,9 +82,48 @@ export function getProvisionHandle(client: Client, workflowId: string): Provisio
   return client.workflow.getHandle<typeof provisionInstance>(workflowId);
 }
 
-/** The `status` query: phase, instance id once known, polls made, deadline. */
-export async function getProvisionStatus(handle: ProvisionHandle): Promise<ProvisionStatus> {
-  return handle.query<ProvisionStatus>(STATUS_QUERY);
+/** Waits for a provision's result; rejects with WorkflowFailedError (see findApplicationFailure). */
+export async function getProvisionResult(client: Client, workflowId: string): Promise<ProvisionResult> {
+  return getProvisionHandle(client, workflowId).result();
+}
+
+/** The `status` query: phase, instance id once known, polls made, deadline. Works on closed runs too. */
+export async function getProvisionStatus(client: Client, workflowId: string): Promise<ProvisionStatus> {
+  return getProvisionHandle(client, workflowId).query<ProvisionStatus>(STATUS_QUERY);
+}
+
+/**
+ * Asks a provision to stop. The run terminates whatever it launched before it ends as cancelled;
+ * wait for that with getProvisionResult (it rejects with a WorkflowFailedError caused by CancelledFailure).
+ */
+export async function cancelProvision(client: Client, workflowId: string): Promise<void> {
+  await getProvisionHandle(client, workflowId).cancel();
+}
+
+/**
+ * Terminates an instance through the teardown workflow, which retries until EC2 confirms. Idempotent:
+ * running it twice (or for an instance that is gone) succeeds, with `alreadyGone: true`.
+ */
+export async function terminateInstance(client: Client, request: TeardownRequest, options: { taskQueue?: string } = {}): Promise<TeardownResult> {
+  const region = request.region ?? 'us-east-1';
+  return client.workflow.execute<typeof teardownWorkflow>(WorkflowType.terminateInstance, {
+    args: [request],
+    workflowId: `terminate-${region}-${request.instanceId}`,
+    taskQueue: options.taskQueue ?? temporalSettings().taskQueue,
+    // A teardown already running for this instance: wait for that one.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `Terminate ${request.instanceId} in ${region}`,
+  });
+}
+
+/** Checks the worker's AWS credentials (DescribeRegions); rejects with InvalidCredentials when AWS refuses them. */
+export async function validateCredentials(client: Client, options: { region?: string; taskQueue?: string } = {}): Promise<CredentialsCheck> {
+  return client.workflow.execute<typeof credentialsWorkflow>(WorkflowType.validateCredentials, {
+    args: [options.region === undefined ? {} : { region: options.region }],
+    workflowId: `validate-credentials-${Date.now()}`,
+    taskQueue: options.taskQueue ?? temporalSettings().taskQueue,
+    staticSummary: `Validate the worker's AWS credentials${options.region ? ` in ${options.region}` : ''}`,
+  });
 }
 
 /**

@@ -65,6 +65,37 @@ export function awsSettings(env: NodeJS.ProcessEnv = process.env): AwsSettings {
   };
 }
 
+/** Worker capacity and shutdown, tunable per deployment. */
+export interface WorkerTuning {
+  /** @default 100 (STAGELY_MAX_CONCURRENT_ACTIVITIES): activities are short HTTP calls */
+  maxConcurrentActivityTaskExecutions: number;
+  /** @default 40 (STAGELY_MAX_CONCURRENT_WORKFLOW_TASKS) */
+  maxConcurrentWorkflowTaskExecutions: number;
+  /** Workflows kept in memory between tasks. @default 1000 (STAGELY_MAX_CACHED_WORKFLOWS) */
+  maxCachedWorkflows: number;
+  /** How long a draining worker lets running activities finish. @default 30s (STAGELY_SHUTDOWN_GRACE) */
+  shutdownGraceTimeMs: number;
+}
+
+export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning {
+  const count = (name: string, fallback: number): number => {
+    const raw = nonEmpty(env[name]);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1 (got ${raw})`);
+    return n;
+  };
+  const grace = nonEmpty(env.STAGELY_SHUTDOWN_GRACE);
+  const parsed = grace === undefined ? undefined : parseDuration(grace);
+  if (parsed !== undefined && (!parsed.ok || parsed.ms < 0)) throw new Error('STAGELY_SHUTDOWN_GRACE must be a duration like 30s');
+  return {
+    maxConcurrentActivityTaskExecutions: count('STAGELY_MAX_CONCURRENT_ACTIVITIES', 100),
+    maxConcurrentWorkflowTaskExecutions: count('STAGELY_MAX_CONCURRENT_WORKFLOW_TASKS', 40),
+    maxCachedWorkflows: count('STAGELY_MAX_CACHED_WORKFLOWS', 1000),
+    shutdownGraceTimeMs: parsed?.ok ? parsed.ms : 30_000,
+  };
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value !== undefined && value.trim() !== '' ? value.trim() : undefined;
 }

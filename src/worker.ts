@@ -1,46 +1,78 @@
 /**
  * The Stagely provisioning worker: runs the workflows and the AWS activities on one task queue.
  *
- *   npm run worker
+ *   npm run worker          (development: bundles the workflows at start-up)
+ *   npm run build && npm start   (production: loads the prebuilt lib/workflow-bundle.js)
  *
- * Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE,
- * STAGELY_TASK_QUEUE; the AWS credential chain, AWS_REGION, AWS_ENDPOINT_URL_EC2 / _SSM for an
- * emulator; STAGELY_IMAGE_PARAMETER, STAGELY_IMAGE_CACHE_TTL (see config.ts).
- * STAGELY_WORKFLOW_BUNDLE points at a prebuilt workflow bundle (skips bundling at start-up).
- * SIGINT/SIGTERM: stop polling, finish in-flight tasks, exit 0.
+ * Configuration is all environment; see config.ts and observability.ts, and README "Running it".
+ * SIGINT/SIGTERM: stop polling, let running activities finish (STAGELY_SHUTDOWN_GRACE), exit 0.
+ * Any number of workers may poll one task queue; they share the work.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, regionalClients } from './activities';
-import { awsSettings, describeSettings, temporalSettings } from './config';
+import { awsSettings, describeSettings, temporalSettings, workerTuning } from './config';
+import { installRuntime, observabilitySettings, startHealthServer } from './observability';
+import { missingSearchAttributes } from './search-attributes';
+
+/** A prebuilt bundle if there is one (production), else the sources, bundled now (development). */
+function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const configured = process.env.STAGELY_WORKFLOW_BUNDLE;
+  if (configured) return { workflowBundle: { codePath: configured } };
+  const built = join(__dirname, 'workflow-bundle.js');
+  if (existsSync(built)) return { workflowBundle: { codePath: built } };
+  return { workflowsPath: require.resolve('./workflows') };
+}
 
 async function main(): Promise<void> {
+  const observability = observabilitySettings();
+  const runtime = installRuntime(observability);
+  const log = runtime.logger;
   const settings = temporalSettings();
   const aws = awsSettings();
+  const tuning = workerTuning();
   const clients = regionalClients();
   const connection = await NativeConnection.connect(settings.connectionOptions);
   try {
-    const bundlePath = process.env.STAGELY_WORKFLOW_BUNDLE;
-    const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = bundlePath
-      ? { workflowBundle: { codePath: bundlePath } }
-      : { workflowsPath: require.resolve('./workflows') };
+    // Runs set these attributes; in a namespace without them every workflow task would fail and
+    // provisions would stall mid-way. Refuse to start instead, with the fix in the message.
+    const missing = await missingSearchAttributes(connection, settings.namespace);
+    if (missing !== undefined && missing.length > 0) {
+      throw new Error(
+        `namespace ${settings.namespace} lacks the search attributes ${missing.join(', ')}; run npm run register-search-attributes (or add them as Keyword in Temporal Cloud's namespace settings)`,
+      );
+    }
     const worker = await Worker.create({
       connection,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
-      ...workflowSource,
+      ...workflowSource(),
       activities: createActivities({
         clients,
         imageParameter: aws.imageParameter,
         imageCacheTtlMs: aws.imageCacheTtlMs,
         defaultRegion: aws.defaultRegion,
       }),
+      maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
+      maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
+      maxCachedWorkflows: tuning.maxCachedWorkflows,
+      shutdownGraceTime: tuning.shutdownGraceTimeMs,
     });
-    console.log(
-      `Worker ready: ${describeSettings(settings)}; EC2 via ${aws.endpoint} (default region ${aws.defaultRegion}); images from ${aws.imageParameter}`,
-    );
-    // Worker.run() resolves after the runtime's SIGINT/SIGTERM handler has drained the worker.
-    await worker.run();
-    console.log('Worker stopped');
+    const health = observability.healthAddress ? await startHealthServer(observability.healthAddress, worker) : undefined;
+    log.info(`Worker ready: ${describeSettings(settings)}; EC2 via ${aws.endpoint} (default region ${aws.defaultRegion})`, {
+      imageParameter: aws.imageParameter,
+      ...tuning,
+      metrics: observability.metricsAddress ?? 'off',
+      health: observability.healthAddress ?? 'off',
+    });
+    try {
+      // Resolves after the runtime's SIGINT/SIGTERM handler has drained the worker.
+      await worker.run();
+    } finally {
+      health?.close();
+    }
+    log.info('Worker stopped');
   } finally {
     await connection.close();
     clients.destroy();

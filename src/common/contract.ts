@@ -12,6 +12,7 @@ export const DEFAULT_TASK_QUEUE = 'stagely-provisioning';
 /** Workflow type names, as the backend starts them. */
 export const WorkflowType = {
   provisionInstance: 'provisionInstance',
+  terminateInstance: 'terminateInstance',
   validateCredentials: 'validateCredentials',
 } as const;
 

@@ -23,6 +23,9 @@ export const FailureType = {
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
+/** The teardown workflow's own failure: EC2 accepted the termination but never confirmed it. */
+export const TERMINATION_UNCONFIRMED = 'TerminationUnconfirmed';
+
 /** Retryable AWS conditions; activities throw these and Temporal retries them with backoff. */
 export const TransientFailureType = {
   /** EC2 throttled the call (RequestLimitExceeded and friends). */

@@ -183,6 +183,38 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
   return { ok: true, spec };
 }
 
+/** Input of the `terminateInstance` teardown workflow. */
+export interface TeardownRequest {
+  instanceId: string;
+  /** @default "us-east-1" */
+  region?: string;
+}
+
+const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+export type TeardownCheck = { ok: true; request: Required<TeardownRequest> } | { ok: false; problems: SpecProblem[] };
+
+export function validateTeardownRequest(input: unknown): TeardownCheck {
+  const problems: SpecProblem[] = [];
+  const problem = (field: string, message: string): void => {
+    problems.push({ field, message });
+  };
+  if (!isPlainObject(input)) {
+    problem('(request)', `must be a JSON object with "instanceId" (got ${describeType(input)})`);
+    return { ok: false, problems };
+  }
+  for (const key of Object.keys(input)) {
+    if (key !== 'instanceId' && key !== 'region') problem(key, 'unknown field; allowed fields are instanceId, region');
+  }
+  const instanceId =
+    input.instanceId === undefined
+      ? (problem('instanceId', 'is required'), undefined)
+      : checkId(input.instanceId, 'instanceId', INSTANCE_ID, 'i-0123456789abcdef0', problem);
+  const region = checkRegion(input.region, problem);
+  if (problems.length > 0 || instanceId === undefined || region === undefined) return { ok: false, problems };
+  return { ok: true, request: { instanceId, region } };
+}
+
 /** One line a person can act on, naming every problem. */
 export function describeProblems(problems: readonly SpecProblem[]): string {
   const list = problems.map((p) => `${p.field}: ${p.message}`).join('; ');

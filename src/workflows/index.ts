@@ -1,3 +1,4 @@
 /** Every workflow type the worker registers. The exported names are the workflow types callers start. */
 export { provisionInstance, statusQuery } from './provision-instance';
+export { terminateInstance, type TeardownResult } from './terminate-instance';
 export { validateCredentials } from './validate-credentials';

@@ -14,12 +14,12 @@ import {
   defineQuery,
   isCancellation,
   log,
-  proxyActivities,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, InstanceRef, InstanceStatus, ResolvedImage } from '../activities';
+import type { InstanceRef, InstanceStatus, ResolvedImage } from '../activities';
 import {
   STATUS_QUERY,
   type LaunchAttempt,
@@ -32,36 +32,8 @@ import { FailureType } from '../common/failures';
 import { describeCandidate, launchPlan, type LaunchCandidate } from '../common/launch-plan';
 import { isGone } from '../common/instance-state';
 import { describeProblems, validateProvisionRequest, type ProvisionSpec } from '../common/validate-request';
-
-// One proxy per timeout profile. Every profile is bounded: the SDK's default retries are unlimited.
-
-/** Image resolution: two quick reads (SSM, DescribeImages), cached by the worker. */
-const setup = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
-});
-
-/** Launch: a RunInstances call takes seconds; throttling may need a few minutes of backoff. */
-const launch = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
-  scheduleToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
-
-/** Polling: short, because the next poll is only one interval away and the deadline bounds the loop. */
-const poll = proxyActivities<Activities>({
-  startToCloseTimeout: '15s',
-  scheduleToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
-});
-
-/** Compensation: keep trying for a long time; giving up means paying for a leaked VM. */
-const cleanup = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '30m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
+import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../common/visibility';
+import { call, CLEANUP, LAUNCH, POLL, SETUP } from './activity-profiles';
 
 export const statusQuery = defineQuery<ProvisionStatus>(STATUS_QUERY);
 
@@ -74,6 +46,10 @@ interface Launched extends InstanceRef {
 export async function provisionInstance(request: ProvisionRequest): Promise<ProvisionResult> {
   const status: ProvisionStatus = { phase: 'validating', polls: 0 };
   setHandler(statusQuery, () => ({ ...status }));
+  if (workflowInfo().typedSearchAttributes.get(STAGELY_ENVIRONMENT) === undefined) {
+    // Started without an environment (e.g. straight from the temporal CLI): the workflow ID stands in.
+    upsertSearchAttributes([{ key: STAGELY_ENVIRONMENT, value: workflowInfo().workflowId }]);
+  }
 
   const checked = validateProvisionRequest(request);
   if (!checked.ok) {
@@ -88,7 +64,7 @@ export async function provisionInstance(request: ProvisionRequest): Promise<Prov
   const spec = checked.spec;
 
   status.phase = 'resolving-image';
-  const image = await setup.resolveImage({
+  const image = await call(SETUP, `Resolve the Ubuntu 22.04 ${spec.architecture} image in ${spec.region}`).resolveImage({
     region: spec.region,
     architecture: spec.architecture,
     ...(spec.imageId !== undefined && { imageId: spec.imageId }),
@@ -189,8 +165,9 @@ class Launcher {
       try {
         // Not cancellable: once RunInstances is sent the instance may exist, and only a completed call
         // tells us its id. A cancellation that arrives meanwhile takes effect at the next await.
+        const summary = `Launch ${describeCandidate(candidate)} (attempt ${this.attempts.length + 1})`;
         const result = await CancellationScope.nonCancellable(() =>
-          launch.runInstances({
+          call(LAUNCH, summary).runInstances({
             region: this.spec.region,
             instanceType: candidate.instanceType,
             imageId: this.image.imageId,
@@ -206,6 +183,10 @@ class Launcher {
         );
         this.attempts.push({ ...candidate, outcome: 'launched', instanceId: result.instanceId });
         this.status.instanceId = result.instanceId;
+        upsertSearchAttributes([
+          { key: INSTANCE_ID, value: result.instanceId },
+          { key: INSTANCE_TYPE, value: candidate.instanceType },
+        ]);
         log.info('Instance launched', { instanceId: result.instanceId, attempt: describeCandidate(candidate) });
         return { region: this.spec.region, instanceId: result.instanceId, candidate, ...(result.launchedAt !== undefined && { launchedAt: result.launchedAt }) };
       } catch (error) {
@@ -254,7 +235,7 @@ async function waitForPublicIp(
   status.phase = 'waiting-for-ip';
 
   for (;;) {
-    const seen = await describeOrSkip(launched);
+    const seen = await describeOrSkip(launched, status.polls + 1);
     status.polls += 1;
     if (seen === undefined) {
       log.warn('Poll failed after its retries; trying again at the next interval', { instanceId, poll: status.polls });
@@ -287,9 +268,10 @@ async function waitForPublicIp(
  * undefined so the loop tries again next interval: the deadline, not one bad minute, ends the wait.
  * Permanent failures (credentials, for example) and cancellation still end the run.
  */
-async function describeOrSkip(ref: InstanceRef): Promise<InstanceStatus | null | undefined> {
+async function describeOrSkip(ref: InstanceRef, pollNumber: number): Promise<InstanceStatus | null | undefined> {
   try {
-    return await poll.describeInstance({ region: ref.region, instanceId: ref.instanceId });
+    const summary = `Poll ${ref.instanceId} for a public IP (#${pollNumber})`;
+    return await call(POLL, summary).describeInstance({ region: ref.region, instanceId: ref.instanceId });
   } catch (error) {
     const permanent = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
     if (isCancellation(error) || permanent || !(error instanceof ActivityFailure)) throw error;
@@ -308,7 +290,8 @@ async function terminateAfterFailure(ref: InstanceRef, cause: unknown): Promise<
     reason: cause instanceof Error ? cause.message : String(cause),
   });
   try {
-    const result = await CancellationScope.nonCancellable(() => cleanup.terminateInstance({ region, instanceId }));
+    const summary = `Terminate ${instanceId}: the provision did not succeed`;
+    const result = await CancellationScope.nonCancellable(() => call(CLEANUP, summary).terminateInstance({ region, instanceId }));
     log.info('Instance terminated', { instanceId, alreadyGone: result.alreadyGone });
   } catch (error) {
     log.error('Could not terminate the instance; it may still be running', {

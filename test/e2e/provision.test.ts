@@ -39,7 +39,7 @@ interface CommandOutcome {
 async function provisionCommand(args: string[]): Promise<CommandOutcome> {
   const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
   try {
-    const { stdout, stderr } = await run(tsx, [join(PROJECT_ROOT, 'src', 'cli', 'provision.ts'), ...args], { env, cwd: PROJECT_ROOT });
+    const { stdout, stderr } = await run(tsx, [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), 'provision', ...args], { env, cwd: PROJECT_ROOT });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };

@@ -2,6 +2,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker, DefaultLogger } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
+import { registerSearchAttributes } from '../../src/search-attributes';
 import { requireEnv } from './env';
 
 let runtimeInstalled = false;
@@ -22,7 +23,9 @@ export async function createTimeSkippingEnv(attempts = 3): Promise<TestWorkflowE
   const path = requireEnv('STAGELY_TEST_SERVER_PATH');
   for (let attempt = 1; ; attempt++) {
     try {
-      return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+      const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+      await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+      return env;
     } catch (error) {
       if (attempt >= attempts) throw error;
     }

@@ -1,0 +1,67 @@
+/**
+ * How the command line reports: exit codes scripts can rely on, results as JSON on stdout, and
+ * failures as "Type: what to do" on stderr (or as JSON with --json), never a stack trace unless --verbose.
+ */
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { findApplicationFailure } from '../client';
+
+export const ExitCode = {
+  /** The command did what it was asked. */
+  ok: 0,
+  /** The workflow ran and failed; the failure type says why (InvalidSpec, PublicIpTimeout, ...). */
+  failed: 1,
+  /** Bad usage or input; nothing was started. */
+  usage: 2,
+  /** Temporal could not be reached, or something unexpected broke. */
+  error: 3,
+  /** No workflow with that ID. */
+  notFound: 4,
+  /** The provision was cancelled (what it launched was terminated). */
+  cancelled: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface OutputOptions {
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function printResult(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export interface Problem {
+  type: string;
+  message: string;
+}
+
+/** Prints a problem for a person (stderr) or a machine (--json: `{"error": {...}}` on stdout). */
+export function printProblem(problem: Problem & Record<string, unknown>, options: OutputOptions): void {
+  if (options.json) printResult({ error: problem });
+  else process.stderr.write(`${problem.type}: ${problem.message}\n`);
+}
+
+/** Turns anything a command threw into a printed problem and its exit code. */
+export function reportError(error: unknown, options: OutputOptions, context: { workflowId?: string } = {}): ExitCode {
+  const base = context.workflowId !== undefined ? { workflowId: context.workflowId } : {};
+  if (error instanceof WorkflowFailedError) {
+    if (error.cause instanceof CancelledFailure) {
+      printProblem({ ...base, type: 'Cancelled', message: 'the workflow was cancelled; anything it launched was terminated' }, options);
+      return ExitCode.cancelled;
+    }
+    const failure = findApplicationFailure(error);
+    const type = failure?.type ?? (error.cause instanceof TimeoutFailure ? 'Timeout' : error.cause instanceof TerminatedFailure ? 'Terminated' : 'Failed');
+    printProblem({ ...base, type, message: failure?.message ?? error.cause?.message ?? error.message }, options);
+    if (options.verbose) process.stderr.write(`${error.stack ?? ''}\n`);
+    return ExitCode.failed;
+  }
+  if (error instanceof WorkflowNotFoundError) {
+    printProblem({ ...base, type: 'NotFound', message: `no workflow ${context.workflowId ?? ''} in this namespace`.trim() }, options);
+    return ExitCode.notFound;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  printProblem({ ...base, type: 'Error', message: `${message} (is Temporal reachable at TEMPORAL_ADDRESS?)` }, options);
+  if (options.verbose && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+  return ExitCode.error;
+}

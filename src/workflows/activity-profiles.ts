@@ -1,0 +1,40 @@
+/**
+ * Timeout and retry profiles for the activities, one per kind of call. Every profile is bounded:
+ * the SDK's default retries are unlimited. Workflows get a proxy per call with `call(profile, summary)`
+ * so each activity shows what it is for in the Web UI.
+ */
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+/** Image resolution: two quick reads (SSM, DescribeImages), cached by the worker. */
+export const SETUP: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+};
+
+/** Launch: a RunInstances call takes seconds; throttling may need a few minutes of backoff. */
+export const LAUNCH: ActivityOptions = {
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};
+
+/** Polling: short, because the next poll is only one interval away and a deadline bounds the loop. */
+export const POLL: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+};
+
+/** Termination: keep trying for a long time; giving up means paying for a leaked VM. */
+export const CLEANUP: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '30m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+};
+
+/** The activities with a profile's bounds and a one-line summary for the Web UI. */
+export function call(profile: ActivityOptions, summary: string): Activities {
+  return proxyActivities<Activities>({ ...profile, summary });
+}
