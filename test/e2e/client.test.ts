@@ -3,10 +3,20 @@
  * never launches twice, and the worker keeps AWS secrets out of its logs.
  */
 import { readFileSync } from 'node:fs';
-import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
-import { findApplicationFailure, startProvision } from '../../src/client';
+import {
+  cancelProvision,
+  findApplicationFailure,
+  getProvisionResult,
+  getProvisionStatus,
+  startProvision,
+  terminateInstance,
+  validateCredentials,
+} from '../../src/client';
+import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../../src/common/visibility';
 import { instancesTagged, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
@@ -32,9 +42,20 @@ afterAll(async () => {
   await worker?.stop();
 });
 
+/** A subnet that gives instances no public IP, so a provision stays in its polling loop. */
+async function subnetWithoutPublicIps(cidr: string): Promise<string> {
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: `${cidr}.0.0/16` }));
+  const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId ?? '', CidrBlock: `${cidr}.1.0/24` }));
+  return subnet.Subnet?.SubnetId ?? '';
+}
+
+async function motoState(instanceId: string): Promise<string | undefined> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+}
+
 it('attaches a second start to the open run instead of launching again', async () => {
-  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.78.0.0/16' }));
-  const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId ?? '', CidrBlock: '10.78.1.0/24' }));
+  const subnet = { Subnet: { SubnetId: await subnetWithoutPublicIps('10.78') } };
   const marker = uniqueName('attach');
   const workflowId = uniqueName('pr');
   // No public IPs in this subnet, so the run stays open until its (short) deadline.
@@ -69,6 +90,75 @@ it('returns the finished run for an ID that already succeeded instead of launchi
 
   await expect(again.result()).resolves.toEqual(result);
   expect((await instancesTagged(ec2, 'e2e', marker)).map((i) => i.InstanceId)).toEqual([result.instanceId]);
+});
+
+it('reports status while polling, and a cancel terminates the instance', async () => {
+  const workflowId = uniqueName('pr');
+  const subnetId = await subnetWithoutPublicIps('10.79');
+  await startProvision(client, { size: 'small', architecture: 'arm64', subnetId, ipWaitTimeout: '1h', pollInterval: '1s' }, { workflowId, taskQueue });
+
+  let status = await getProvisionStatus(client, workflowId);
+  while (status.polls < 2) {
+    await new Promise((r) => setTimeout(r, 200));
+    status = await getProvisionStatus(client, workflowId);
+  }
+  expect(status).toMatchObject({ phase: 'waiting-for-ip', lastState: 'running' });
+  expect(status.instanceId).toMatch(/^i-/);
+  expect(Date.parse(status.deadline ?? '') - Date.now()).toBeGreaterThan(50 * 60_000);
+
+  await cancelProvision(client, workflowId);
+  const error = await getProvisionResult(client, workflowId).then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  expect(['shutting-down', 'terminated']).toContain(await motoState(status.instanceId ?? ''));
+  expect(await getProvisionStatus(client, workflowId)).toMatchObject({ phase: 'cancelled' });
+});
+
+it('tears an instance down, and a second teardown finds it already gone', async () => {
+  const launched = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-0c7217cdde317cfec', InstanceType: 't3.small', MinCount: 1, MaxCount: 1 }));
+  const instanceId = launched.Instances?.[0]?.InstanceId ?? '';
+
+  await expect(terminateInstance(client, { instanceId }, { taskQueue })).resolves.toEqual({ instanceId, alreadyGone: false });
+  expect(['shutting-down', 'terminated']).toContain(await motoState(instanceId));
+  await expect(terminateInstance(client, { instanceId, region: 'us-east-1' }, { taskQueue })).resolves.toEqual({ instanceId, alreadyGone: true });
+  await expect(terminateInstance(client, { instanceId: 'i-0123456789abcdef0' }, { taskQueue })).resolves.toEqual({
+    instanceId: 'i-0123456789abcdef0',
+    alreadyGone: true,
+  });
+});
+
+it('validates the worker credentials', async () => {
+  await expect(validateCredentials(client, { taskQueue })).resolves.toMatchObject({ region: 'us-east-1' });
+});
+
+it('shows each run in the Web UI with a summary, activity summaries and searchable attributes', async () => {
+  const workflowId = uniqueName('pr');
+  const environment = uniqueName('pr-42');
+  const handle = await startProvision(client, { size: 'small', architecture: 'arm64', spotInstance: true, pollInterval: '1s' }, { workflowId, taskQueue, environment });
+  const result = await handle.result();
+
+  const description = await handle.describe();
+  expect(await description.staticSummary()).toBe(`small/arm64 spot in us-east-1 for ${environment}`);
+  expect(description.typedSearchAttributes.get(STAGELY_ENVIRONMENT)).toBe(environment);
+  expect(description.typedSearchAttributes.get(INSTANCE_ID)).toBe(result.instanceId);
+  expect(description.typedSearchAttributes.get(INSTANCE_TYPE)).toBe('t4g.small');
+
+  const history = await handle.fetchHistory();
+  const summaries = (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary) : undefined));
+  expect(summaries[0]).toBe('Resolve the Ubuntu 22.04 arm64 image in us-east-1');
+  expect(summaries[1]).toBe('Launch t4g.small spot (attempt 1)');
+  expect(summaries[2]).toBe(`Poll ${result.instanceId} for a public IP (#1)`);
+
+  // Operators filter by the attribute: the run is found by it (visibility is eventually consistent).
+  let found: string[] = [];
+  for (let i = 0; i < 50 && found.length === 0; i++) {
+    found = [];
+    for await (const run of client.workflow.list({ query: `StagelyEnvironment = "${environment}"` })) found.push(run.workflowId);
+    if (found.length === 0) await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(found).toEqual([workflowId]);
 });
 
 it('never writes the AWS secret key to its log', () => {

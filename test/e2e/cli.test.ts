@@ -1,0 +1,193 @@
+/**
+ * The whole path on real parts: the Temporal dev server, moto over HTTP, the worker as a child process,
+ * and the stagely command line (and the `temporal` CLI) run as child processes, the way scripts and
+ * operators run them: exit codes, --json output, help.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { PROJECT_ROOT, stackEnv, startWorker, toolPath, type ManagedProcess } from '../../scripts/local-stack';
+import type { ProvisionResult } from '../../src/common/contract';
+import { instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
+import { TEST_LOG_DIR } from '../support/shared-setup';
+
+const run = promisify(execFile);
+const taskQueue = uniqueName('e2e');
+const env = {
+  ...stackEnv(requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS'), motoEndpoint(), taskQueue),
+  STAGELY_WORKFLOW_BUNDLE: requireEnv('STAGELY_TEST_WORKFLOW_BUNDLE'),
+};
+const ec2 = motoEc2Client();
+let worker: ManagedProcess;
+
+beforeAll(async () => {
+  worker = await startWorker(env, { logDir: TEST_LOG_DIR });
+});
+
+afterAll(async () => {
+  ec2.destroy();
+  await worker?.stop();
+});
+
+interface CommandOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `stagely ARGS` the way README shows it, and never throws on a non-zero exit. */
+async function stagely(args: string[]): Promise<CommandOutcome> {
+  const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+  try {
+    const { stdout, stderr } = await run(tsx, [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), ...args], { env, cwd: PROJECT_ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+it('provisions an instance end to end and prints the contract result', async () => {
+  const marker = uniqueName('ok');
+  const outcome = await stagely(['provision', '--size', 'small', '--arch', 'arm64', '--tag', `e2e=${marker}`, '--poll-interval', '1s']);
+
+  expect(outcome.code).toBe(0);
+  expect(outcome.stderr).toContain('Started provision-');
+  expect(outcome.stderr).toMatch(/^\[\d+s\] (validating|resolving-image|launching|waiting-for-ip|succeeded)/m);
+  const result = JSON.parse(outcome.stdout) as ProvisionResult;
+  expect(Object.keys(result).sort()).toEqual(
+    ['architecture', 'attempts', 'imageId', 'imageSource', 'instanceId', 'instanceType', 'launchedAt', 'privateIp', 'publicIp', 'region', 'size', 'spot'],
+  );
+  expect(result).toMatchObject({
+    instanceType: 't4g.small',
+    imageId: 'ami-0c7a8e3f05e4e5f0c',
+    region: 'us-east-1',
+    size: 'small',
+    architecture: 'arm64',
+    spot: false,
+    // moto has no Canonical parameter, so the worker falls back to the static table, as it would on AWS.
+    imageSource: 'static',
+    attempts: [{ instanceType: 't4g.small', spot: false, outcome: 'launched', instanceId: result.instanceId }],
+  });
+  const instances = await instancesTagged(ec2, 'e2e', marker);
+  expect(instances.map((i) => i.InstanceId)).toEqual([result.instanceId]);
+  expect(instances[0]?.PublicIpAddress).toBe(result.publicIp);
+  expect(isRunningOrPending(instances[0] ?? {})).toBe(true);
+});
+
+it('fails with PublicIpTimeout in a subnet without public IPs and leaves nothing running', async () => {
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.77.0.0/16' }));
+  const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId ?? '', CidrBlock: '10.77.1.0/24' }));
+  expect(subnet.Subnet?.MapPublicIpOnLaunch).toBe(false);
+  const marker = uniqueName('no-ip');
+  const outcome = await stagely([
+    'provision', '--size', 'small', '--arch', 'amd64', '--tag', `e2e=${marker}`, '--json',
+    '--subnet-id', subnet.Subnet?.SubnetId ?? '', '--ip-wait-timeout', '10s', '--poll-interval', '1s',
+  ]);
+
+  expect(outcome.code).toBe(1);
+  const printed = JSON.parse(outcome.stdout) as { error: { type: string; message: string; workflowId: string } };
+  expect(printed.error.type).toBe('PublicIpTimeout');
+  expect(printed.error.message).toContain('MapPublicIpOnLaunch');
+  expect(printed.error.workflowId).toMatch(/^provision-/);
+  expect(outcome.stderr).toBe('');
+  const instances = await instancesTagged(ec2, 'e2e', marker);
+  expect(instances).toHaveLength(1);
+  expect(instances.filter(isRunningOrPending)).toEqual([]);
+});
+
+it('refuses an invalid request with exit code 2 and starts nothing', async () => {
+  const marker = uniqueName('bad');
+  const outcome = await stagely(['provision', '--size', 'huge', '--arch', 'arm64', '--tag', `e2e=${marker}`]);
+  expect(outcome.code).toBe(2);
+  expect(outcome.stderr).toContain('InvalidSpec:');
+  expect(outcome.stderr).toContain('size');
+  expect(outcome.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace without --verbose
+  const json = await stagely(['provision', '--size', 'small', '--arch', 'x86_64', '--json']);
+  expect(json.code).toBe(2);
+  expect(JSON.parse(json.stdout)).toMatchObject({
+    error: { type: 'InvalidSpec', problems: [{ field: 'architecture', message: expect.stringContaining('did you mean "amd64"?') }] },
+  });
+  expect(await instancesTagged(ec2, 'e2e', marker)).toEqual([]);
+});
+
+it('detaches, reports status, and cancels a provision (which terminates its instance)', async () => {
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.80.0.0/16' }));
+  const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId ?? '', CidrBlock: '10.80.1.0/24' }));
+  const started = await stagely(['provision', '--size', 'small', '--arch', 'arm64', '--subnet-id', subnet.Subnet?.SubnetId ?? '', '--poll-interval', '1s', '--ip-wait-timeout', '1h', '--detach']);
+  expect(started.code).toBe(0);
+  const workflowId = started.stdout.trim();
+  expect(workflowId).toMatch(/^provision-[0-9a-f-]+$/);
+
+  let status: { execution?: string; phase?: string; instanceId?: string; polls?: number } = {};
+  for (let i = 0; i < 60 && !(status.polls && status.polls > 0); i++) {
+    const shown = await stagely(['status', workflowId, '--json']);
+    expect(shown.code).toBe(0);
+    status = JSON.parse(shown.stdout) as typeof status;
+  }
+  expect(status).toMatchObject({ execution: 'RUNNING', phase: 'waiting-for-ip' });
+
+  const cancelled = await stagely(['cancel', workflowId, '--json']);
+  expect(cancelled.code).toBe(0);
+  expect(JSON.parse(cancelled.stdout)).toMatchObject({ workflowId, cancelled: true, status: { phase: 'cancelled' } });
+  const [instance] = await ec2
+    .send(new DescribeInstancesCommand({ InstanceIds: [status.instanceId ?? ''] }))
+    .then((out) => out.Reservations?.[0]?.Instances ?? []);
+  expect(['shutting-down', 'terminated']).toContain(instance?.State?.Name);
+
+  const unknown = await stagely(['status', 'no-such-provision', '--json']);
+  expect(unknown.code).toBe(4);
+  expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { type: 'NotFound' } });
+});
+
+it('terminates an instance by id, and checks credentials', async () => {
+  const launched = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-0c7217cdde317cfec', InstanceType: 't3.small', MinCount: 1, MaxCount: 1 }));
+  const instanceId = launched.Instances?.[0]?.InstanceId ?? '';
+
+  const first = await stagely(['terminate', instanceId]);
+  expect(first.code).toBe(0);
+  expect(JSON.parse(first.stdout)).toEqual({ instanceId, alreadyGone: false });
+  const again = await stagely(['terminate', instanceId, '--region', 'us-east-1']);
+  expect(JSON.parse(again.stdout)).toEqual({ instanceId, alreadyGone: true });
+  expect((await stagely(['terminate', 'not-an-instance'])).code).toBe(2);
+
+  const credentials = await stagely(['validate-credentials', '--json']);
+  expect(credentials.code).toBe(0);
+  expect(JSON.parse(credentials.stdout)).toMatchObject({ region: 'us-east-1' });
+});
+
+it.each(['provision', 'status', 'cancel', 'terminate', 'validate-credentials'])('has help text for %s', async (command) => {
+  const help = await stagely([command, '--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toContain(`Usage: stagely ${command}`);
+  expect(help.stdout).toContain('--json');
+});
+
+it('lists the subcommands and exits 2 when given none', async () => {
+  const outcome = await stagely([]);
+  expect(outcome.code).toBe(2);
+  for (const command of ['provision', 'status', 'cancel', 'terminate', 'validate-credentials']) expect(outcome.stderr).toContain(command);
+});
+
+it('answers `temporal workflow execute` with the contract JSON', async () => {
+  const marker = uniqueName('cli');
+  const input = JSON.stringify({ size: 'medium', architecture: 'amd64', tags: { e2e: marker }, pollInterval: '1s' });
+  const { stdout } = await run(
+    toolPath('temporal'),
+    [
+      'workflow', 'execute', '--type', 'provisionInstance', '--task-queue', taskQueue, '--input', input,
+      '--workflow-id', marker, '--address', requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS'), '--output', 'json',
+    ],
+    { env },
+  );
+  const printed = JSON.parse(stdout) as { result?: ProvisionResult };
+  expect(printed.result).toMatchObject({ instanceType: 'c5.xlarge', imageId: 'ami-0c7217cdde317cfec', size: 'medium', architecture: 'amd64' });
+  const instances = await instancesTagged(ec2, 'e2e', marker);
+  expect(instances.map((i) => i.InstanceId)).toEqual([printed.result?.instanceId]);
+});
+
+it('stops cleanly on SIGTERM', async () => {
+  await worker.stop('SIGTERM', 30_000);
+  await expect(worker.exited).resolves.toBe(0);
+});
