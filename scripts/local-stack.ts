@@ -213,27 +213,38 @@ export function stackEnv(temporalAddress: string, motoEndpoint: string, taskQueu
   };
 }
 
-/** Starts `src/worker.ts` as a child process and waits for its "Worker ready" line. */
-export async function startWorker(env: NodeJS.ProcessEnv, options: { logDir?: string; timeoutMs?: number } = {}): Promise<ManagedProcess> {
-  const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-  const proc = startProcess('worker', tsx, [join(PROJECT_ROOT, 'src', 'worker.ts')], {
+/**
+ * Starts a worker as a child process and waits for its "Worker ready" line: by default `src/worker.ts`
+ * through tsx; `command` runs another build of it (e.g. `node lib/worker.js`).
+ */
+export async function startWorker(
+  env: NodeJS.ProcessEnv,
+  options: { logDir?: string; timeoutMs?: number; command?: [string, ...string[]] } = {},
+): Promise<ManagedProcess> {
+  const [command, ...args] = options.command ?? [join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), join(PROJECT_ROOT, 'src', 'worker.ts')];
+  const proc = startProcess('worker', command, args, {
     env,
     ...(options.logDir !== undefined && { logDir: options.logDir }),
   });
-  await new Promise<void>((resolveReady, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`worker not ready in time; see ${proc.logFile}`)), options.timeoutMs ?? 120_000);
-    proc.child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('Worker ready')) {
+  try {
+    await new Promise<void>((resolveReady, reject) => {
+      let seen = '';
+      const timer = setTimeout(() => reject(new Error(`worker not ready in time; see ${proc.logFile}`)), options.timeoutMs ?? 120_000);
+      proc.child.stdout?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('Worker ready')) {
+          clearTimeout(timer);
+          resolveReady();
+        }
+      });
+      void proc.exited.then((code) => {
         clearTimeout(timer);
-        resolveReady();
-      }
+        reject(new Error(`worker exited with ${code} before it was ready; see ${proc.logFile}`));
+      });
     });
-    void proc.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before it was ready; see ${proc.logFile}`));
-    });
-  });
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
   return proc;
 }

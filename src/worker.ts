@@ -17,13 +17,14 @@ import { installRuntime, observabilitySettings, startHealthServer } from './obse
 import { missingSearchAttributes } from './search-attributes';
 
 /** A prebuilt bundle if there is one (production), else the sources, bundled now (development). */
-function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  const configured = process.env.STAGELY_WORKFLOW_BUNDLE;
-  if (configured) return { workflowBundle: { codePath: configured } };
+function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>; described: string } {
   const built = join(__dirname, 'workflow-bundle.js');
-  if (existsSync(built)) return { workflowBundle: { codePath: built } };
-  return { workflowsPath: require.resolve('./workflows') };
+  const bundle = process.env.STAGELY_WORKFLOW_BUNDLE || (existsSync(built) ? built : undefined);
+  return bundle !== undefined
+    ? { options: { workflowBundle: { codePath: bundle } }, described: `prebuilt bundle ${bundle}` }
+    : { options: { workflowsPath: require.resolve('./workflows') }, described: 'sources, bundled at start-up' };
 }
+
 
 async function main(): Promise<void> {
   const observability = observabilitySettings();
@@ -43,11 +44,12 @@ async function main(): Promise<void> {
         `namespace ${settings.namespace} lacks the search attributes ${missing.join(', ')}; run npm run register-search-attributes (or add them as Keyword in Temporal Cloud's namespace settings)`,
       );
     }
+    const workflows = workflowSource();
     const worker = await Worker.create({
       connection,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
-      ...workflowSource(),
+      ...workflows.options,
       activities: createActivities({
         clients,
         imageParameter: aws.imageParameter,
@@ -58,10 +60,13 @@ async function main(): Promise<void> {
       maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
       maxCachedWorkflows: tuning.maxCachedWorkflows,
       shutdownGraceTime: tuning.shutdownGraceTimeMs,
+      // Shown in the Web UI against every task this worker ran; the SDK's default is pid@host.
+      ...(process.env.STAGELY_WORKER_IDENTITY && { identity: process.env.STAGELY_WORKER_IDENTITY }),
     });
     const health = observability.healthAddress ? await startHealthServer(observability.healthAddress, worker) : undefined;
     log.info(`Worker ready: ${describeSettings(settings)}; EC2 via ${aws.endpoint} (default region ${aws.defaultRegion})`, {
       imageParameter: aws.imageParameter,
+      workflows: workflows.described,
       ...tuning,
       metrics: observability.metricsAddress ?? 'off',
       health: observability.healthAddress ?? 'off',

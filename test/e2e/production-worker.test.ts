@@ -1,0 +1,74 @@
+/**
+ * The production build: `npm run build` output (compiled JavaScript plus the prebuilt workflow bundle)
+ * runs as `node worker.js`, logs JSON, serves /healthz and Prometheus metrics, completes a provision,
+ * and drains on SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { build } from '../../scripts/build';
+import { freePort, PROJECT_ROOT, stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
+import { startProvision } from '../../src/client';
+import { motoEndpoint, requireEnv, uniqueName } from '../support/env';
+import { TEST_LOG_DIR } from '../support/shared-setup';
+
+const outDir = join(PROJECT_ROOT, '.stagely', 'test', `build-${process.pid}`);
+const taskQueue = uniqueName('production');
+let worker: ManagedProcess;
+let client: Client;
+let health: string;
+let metrics: string;
+
+beforeAll(async () => {
+  await build(outDir);
+  health = `127.0.0.1:${await freePort()}`;
+  metrics = `127.0.0.1:${await freePort()}`;
+  const env: NodeJS.ProcessEnv = {
+    ...stackEnv(requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS'), motoEndpoint(), taskQueue),
+    STAGELY_HEALTH_ADDRESS: health,
+    STAGELY_METRICS_ADDRESS: metrics,
+    STAGELY_LOG_FORMAT: 'json',
+  };
+  delete env.STAGELY_WORKFLOW_BUNDLE; // the build's own bundle, found beside worker.js
+  worker = await startWorker(env, { logDir: TEST_LOG_DIR, command: [process.execPath, join(outDir, 'worker.js')] });
+  client = new Client({ connection: await Connection.connect({ address: requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS') }) });
+}, 180_000);
+
+afterAll(async () => {
+  await client?.connection.close();
+  await worker?.stop();
+});
+
+it('loads the prebuilt bundle and completes a provision', async () => {
+  const handle = await startProvision(client, { size: 'small', architecture: 'amd64', pollInterval: '1s' }, { workflowId: uniqueName('prod'), taskQueue });
+  await expect(handle.result()).resolves.toMatchObject({ instanceType: 't3.small', imageId: 'ami-0c7217cdde317cfec' });
+});
+
+it('writes structured JSON logs', () => {
+  const lines = readFileSync(worker.logFile, 'utf8').split('\n').filter((l) => l.startsWith('{'));
+  const ready = lines
+    .map((l) => JSON.parse(l) as { level?: string; message?: string; time?: string; workflows?: string })
+    .find((l) => l.message?.startsWith('Worker ready'));
+  expect(ready).toMatchObject({ level: 'INFO', workflows: `prebuilt bundle ${join(outDir, 'workflow-bundle.js')}` });
+  expect(Date.parse(ready?.time ?? '')).not.toBeNaN();
+  expect(ready?.message).toContain(`task queue ${taskQueue}`);
+});
+
+it('answers the liveness check while running', async () => {
+  const response = await fetch(`http://${health}/healthz`);
+  expect(response.status).toBe(200);
+  await expect(response.json()).resolves.toEqual({ status: 'ok', state: 'RUNNING' });
+});
+
+it('exposes Prometheus metrics from the Temporal runtime', async () => {
+  const response = await fetch(`http://${metrics}/metrics`);
+  expect(response.status).toBe(200);
+  const text = await response.text();
+  expect(text).toMatch(/^temporal_\w+/m);
+  expect(text).toContain(`task_queue="${taskQueue}"`);
+});
+
+it('drains and exits 0 on SIGTERM', async () => {
+  await worker.stop('SIGTERM', 30_000);
+  await expect(worker.exited).resolves.toBe(0);
+});
