@@ -34,6 +34,17 @@ if [ ! -x .venv/bin/moto_server ] || ! stamp_ok .stagely/venv.stamp "$py_sum"; t
   echo "$py_sum" > .stagely/venv.stamp
 fi
 
+# Debian's Chromium, for the Web UI check (playwright-core drives it; nothing downloads a browser).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Chromium (Debian package) for the Web UI test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: Chromium is missing; install Debian's chromium package to run the Web UI test (npm run test:browser)" >&2
+  fi
+fi
+
 for tool in temporal temporal-test-server moto_server; do
   [ -x ".venv/bin/$tool" ] || { echo "setup: .venv/bin/$tool is missing after install" >&2; exit 1; }
 done

@@ -24,6 +24,15 @@ export async function ensureDevServer(): Promise<void> {
   process.env.STAGELY_TEST_TEMPORAL_ADDRESS = server.address;
 }
 
+/** A dev server with its Web UI, for the browser check. */
+export async function ensureDevServerWithUi(): Promise<void> {
+  if (process.env.STAGELY_TEST_UI_URL) return;
+  const server = await startDevServer({ logDir: TEST_LOG_DIR });
+  onTeardown(() => server.process.stop());
+  process.env.STAGELY_TEST_UI_TEMPORAL_ADDRESS = server.address;
+  process.env.STAGELY_TEST_UI_URL = server.uiUrl ?? '';
+}
+
 export async function ensureWorkflowBundle(): Promise<void> {
   const existing = process.env.STAGELY_TEST_WORKFLOW_BUNDLE;
   if (existing && existsSync(existing)) return;
