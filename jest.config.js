@@ -4,7 +4,7 @@
  * - activities: the EC2 activities against moto over HTTP;
  * - workflows: workflow logic on the time-skipping test server with fake activities;
  * - e2e: the dev server, moto, a real worker process and the client command;
- * - browser: the dev server's Web UI in headless Chromium (its own command, npm run test:browser).
+ * - browser: the dev server's Web UI in headless Chromium (alone: npm run test:browser).
  * `npm test` runs them in one process (--runInBand): suites that share a server stay serial on 2 cores.
  */
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
@@ -31,7 +31,7 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/bundle-setup.ts',
       globalTeardown: '<rootDir>/test/support/teardown.ts',
     }),
-    // The Web UI in a headless browser: `npm run test:browser`.
+    // The Web UI in a headless browser (also alone: `npm run test:browser`).
     suite('browser', {
       globalSetup: '<rootDir>/test/support/browser-setup.ts',
       globalTeardown: '<rootDir>/test/support/teardown.ts',
