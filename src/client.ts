@@ -5,6 +5,7 @@
  * Starting is idempotent per workflow ID: a second start while the first run is open attaches to it,
  * and a start after a run with that ID succeeded returns that run instead of launching a second VM.
  */
+import { randomUUID } from 'node:crypto';
 import {
   Client,
   Connection,
@@ -120,7 +121,7 @@ export async function terminateInstance(client: Client, request: TeardownRequest
 export async function validateCredentials(client: Client, options: { region?: string; taskQueue?: string } = {}): Promise<CredentialsCheck> {
   return client.workflow.execute<typeof credentialsWorkflow>(WorkflowType.validateCredentials, {
     args: [options.region === undefined ? {} : { region: options.region }],
-    workflowId: `validate-credentials-${Date.now()}`,
+    workflowId: `validate-credentials-${randomUUID()}`,
     taskQueue: options.taskQueue ?? temporalSettings().taskQueue,
     staticSummary: `Validate the worker's AWS credentials${options.region ? ` in ${options.region}` : ''}`,
   });

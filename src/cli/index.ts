@@ -12,7 +12,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   cancelProvision,
@@ -171,8 +172,9 @@ async function cancel(workflowId: string, options: OutputOptions & { wait: boole
       printProblem({ workflowId, type: 'AlreadyFinished', message: 'the provision finished before the cancellation reached it' }, options);
       return ExitCode.failed;
     }
-    const code = reportError(outcome.error, { ...options, json: false }, { workflowId });
-    if (code !== ExitCode.cancelled) return code;
+    if (!(outcome.error instanceof WorkflowFailedError && outcome.error.cause instanceof CancelledFailure)) {
+      return reportError(outcome.error, options, { workflowId });
+    }
     printResult({ workflowId, cancelled: true, status: await getProvisionStatus(client, workflowId).catch(() => null) });
     return ExitCode.ok;
   });

@@ -46,6 +46,17 @@ interface Launched extends InstanceRef {
 export async function provisionInstance(request: ProvisionRequest): Promise<ProvisionResult> {
   const status: ProvisionStatus = { phase: 'validating', polls: 0 };
   setHandler(statusQuery, () => ({ ...status }));
+  try {
+    const result = await provision(request, status);
+    status.phase = 'succeeded';
+    return result;
+  } catch (error) {
+    status.phase = isCancellation(error) ? 'cancelled' : 'failed';
+    throw error;
+  }
+}
+
+async function provision(request: ProvisionRequest, status: ProvisionStatus): Promise<ProvisionResult> {
   if (workflowInfo().typedSearchAttributes.get(STAGELY_ENVIRONMENT) === undefined) {
     // Started without an environment (e.g. straight from the temporal CLI): the workflow ID stands in.
     upsertSearchAttributes([{ key: STAGELY_ENVIRONMENT, value: workflowInfo().workflowId }]);
@@ -53,7 +64,6 @@ export async function provisionInstance(request: ProvisionRequest): Promise<Prov
 
   const checked = validateProvisionRequest(request);
   if (!checked.ok) {
-    status.phase = 'failed';
     throw ApplicationFailure.create({
       type: FailureType.InvalidSpec,
       message: describeProblems(checked.problems),
@@ -80,7 +90,6 @@ export async function provisionInstance(request: ProvisionRequest): Promise<Prov
   for (;;) {
     try {
       const ready = await waitForPublicIp(launched, spec, status);
-      status.phase = 'succeeded';
       const result: ProvisionResult = {
         instanceId: launched.instanceId,
         publicIp: ready.publicIp,
@@ -111,7 +120,6 @@ export async function provisionInstance(request: ProvisionRequest): Promise<Prov
         launched = await launcher.launchFirstAvailable(plan.onDemand);
         continue;
       }
-      status.phase = isCancellation(error) ? 'cancelled' : 'failed';
       throw error;
     }
   }

@@ -335,10 +335,12 @@ describe('failures before anything is launched', () => {
           throw ApplicationFailure.nonRetryable('RunInstances failed: VcpuLimitExceeded', 'QuotaExceeded');
         },
       },
-      (handle) => failureOf(handle.result()),
+      async (handle) => ({ error: await failureOf(handle.result()), status: await handle.query<ProvisionStatus>('status') }),
     );
-    expect(outcome.cause).toBeInstanceOf(ActivityFailure);
-    const root = outcome.cause?.cause;
+    // The status query of a closed run says how it ended, not where it was.
+    expect(outcome.status.phase).toBe('failed');
+    expect(outcome.error.cause).toBeInstanceOf(ActivityFailure);
+    const root = outcome.error.cause?.cause;
     expect(root).toBeInstanceOf(ApplicationFailure);
     expect((root as ApplicationFailure).type).toBe('QuotaExceeded');
     expect((root as ApplicationFailure).nonRetryable).toBe(true);
