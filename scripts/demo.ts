@@ -52,11 +52,11 @@ async function main(): Promise<number> {
     console.log(`Temporal ${server.address} (Web UI ${server.uiUrl ?? 'off'}), EC2 API (moto) ${moto.endpoint}, logs in ${LOG_DIR}`);
 
     const workflowId = `demo-${Date.now()}`;
-    console.log(`\n$ npm run provision -- --size small --arch arm64 --tag purpose=demo --id ${workflowId}`);
+    console.log(`\n$ npm run stagely -- provision --size small --arch arm64 --tag purpose=demo --environment demo --id ${workflowId}`);
     const code = await new Promise<number>((resolve) => {
       const cli = spawn(
         join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
-        [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), 'provision', '--size', 'small', '--arch', 'arm64', '--tag', 'purpose=demo', '--id', workflowId],
+        [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), 'provision', '--size', 'small', '--arch', 'arm64', '--tag', 'purpose=demo', '--environment', 'demo', '--id', workflowId],
         { env, stdio: 'inherit' },
       );
       cli.on('exit', (exitCode) => resolve(exitCode ?? 1));

@@ -76,6 +76,13 @@ it('provisions an instance end to end and prints the contract result', async () 
   expect(isRunningOrPending(instances[0] ?? {})).toBe(true);
 });
 
+it('prints only the result JSON with --json', async () => {
+  const outcome = await stagely(['provision', '--size', 'medium', '--arch', 'arm64', '--poll-interval', '1s', '--json', '--environment', 'pr-7']);
+  expect(outcome.code).toBe(0);
+  expect(outcome.stderr).toBe('');
+  expect(JSON.parse(outcome.stdout)).toMatchObject({ instanceType: 'c6g.xlarge', architecture: 'arm64', size: 'medium' });
+});
+
 it('fails with PublicIpTimeout in a subnet without public IPs and leaves nothing running', async () => {
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.77.0.0/16' }));
   const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId ?? '', CidrBlock: '10.77.1.0/24' }));
