@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * stagely: the operator's command line.
  *
