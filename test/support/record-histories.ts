@@ -51,6 +51,21 @@ const SCENARIOS: Scenario[] = [
   { name: 'capacity-exhausted', request: { size: 'small', architecture: 'amd64' }, script: { launch: async () => Promise.reject(capacityError()) } },
 ];
 
+/**
+ * Removes what says where the history was recorded (stack traces with file paths, the worker's
+ * pid@host identity). Replay needs neither.
+ */
+function scrub(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(scrub);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      key === 'stackTrace' ? '' : key === 'identity' && typeof item === 'string' ? 'history-recorder' : scrub(item),
+    ]),
+  );
+}
+
 async function main(): Promise<void> {
   process.env.STAGELY_TEST_SERVER_PATH ??= toolPath('temporal-test-server');
   process.env.STAGELY_TEST_WORKFLOW_BUNDLE = await buildWorkflowBundle(join(PROJECT_ROOT, '.stagely', 'record', 'workflow-bundle.js'));
@@ -75,7 +90,7 @@ async function main(): Promise<void> {
       // The CLI writes the canonical JSON form that Worker.runReplayHistory reads.
       const json = execFileSync(toolPath('temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--address', env.address, '--output', 'json']);
       const file = join(OUT_DIR, `${scenario.name}.json`);
-      writeFileSync(file, json);
+      writeFileSync(file, `${JSON.stringify(scrub(JSON.parse(json.toString('utf8'))), null, 2)}\n`);
       console.log(`recorded ${file}`);
     }
   } finally {
