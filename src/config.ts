@@ -8,6 +8,8 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from './common/contract';
 import { parseDuration } from './common/durations';
+import type { BatchingOptions } from './activities/describe-batcher';
+import { parseBudget, type Ec2Budget } from './activities/ec2-budget';
 import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from './common/images';
 
 export interface TemporalSettings {
@@ -44,6 +46,10 @@ export interface AwsSettings {
   imageCacheTtlMs: number;
   /** Where EC2 calls go, for the start-up log line. */
   endpoint: string;
+  /** Client-side EC2 call budget per region. @default DEFAULT_EC2_BUDGET (STAGELY_EC2_BUDGET) */
+  budget: Ec2Budget;
+  /** Coalesce polls into shared DescribeInstances calls; false turns it off. (STAGELY_DESCRIBE_BATCHING=off, STAGELY_DESCRIBE_BATCH_WINDOW) */
+  batching: BatchingOptions | false;
 }
 
 export function awsSettings(env: NodeJS.ProcessEnv = process.env): AwsSettings {
@@ -57,7 +63,14 @@ export function awsSettings(env: NodeJS.ProcessEnv = process.env): AwsSettings {
     throw new Error('STAGELY_IMAGE_PARAMETER must contain {arch}, e.g. /stagely/images/ubuntu-22.04/{arch}');
   }
   const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_EC2) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  const window = nonEmpty(env.STAGELY_DESCRIBE_BATCH_WINDOW);
+  const parsedWindow = window === undefined ? undefined : parseDuration(window);
+  if (parsedWindow !== undefined && (!parsedWindow.ok || parsedWindow.ms < 0)) {
+    throw new Error('STAGELY_DESCRIBE_BATCH_WINDOW must be a duration like 50ms');
+  }
   return {
+    budget: parseBudget(env.STAGELY_EC2_BUDGET),
+    batching: nonEmpty(env.STAGELY_DESCRIBE_BATCHING) === 'off' ? false : { windowMs: parsedWindow?.ok ? parsedWindow.ms : 50 },
     defaultRegion: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION,
     imageParameter: parameter,
     imageCacheTtlMs: parsedTtl?.ok ? parsedTtl.ms : 60 * 60_000,

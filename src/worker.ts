@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const settings = temporalSettings();
   const aws = awsSettings();
   const tuning = workerTuning();
-  const clients = regionalClients();
+  const clients = regionalClients(aws.budget);
   const connection = await NativeConnection.connect(settings.connectionOptions);
   try {
     // Runs set these attributes; in a namespace without them every workflow task would fail and
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
         imageParameter: aws.imageParameter,
         imageCacheTtlMs: aws.imageCacheTtlMs,
         defaultRegion: aws.defaultRegion,
+        batching: aws.batching,
       }),
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
       maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
     const health = observability.healthAddress ? await startHealthServer(observability.healthAddress, worker) : undefined;
     log.info(`Worker ready: ${describeSettings(settings)}; EC2 via ${aws.endpoint} (default region ${aws.defaultRegion})`, {
       imageParameter: aws.imageParameter,
+      describeBatching: aws.batching === false ? 'off' : aws.batching,
+      ec2Budget: aws.budget,
       workflows: workflows.described,
       ...tuning,
       metrics: observability.metricsAddress ?? 'off',

@@ -1,6 +1,7 @@
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { toInstanceState, type InstanceState } from '../common/instance-state';
 import type { AwsClients } from './aws-clients';
+import type { DescribeBatcher } from './describe-batcher';
 import { abortSignal } from './ec2-context';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
 
@@ -24,17 +25,23 @@ export interface InstanceStatus {
 /**
  * Reads one instance. Returns null when EC2 does not know the id: right after RunInstances that means
  * "not visible yet" (EC2 is eventually consistent), so callers keep polling within their deadline.
+ * With a batcher, concurrent reads share DescribeInstances calls; without one, each makes its own.
  */
-export async function describeInstance(clients: AwsClients, { region, instanceId }: InstanceRef): Promise<InstanceStatus | null> {
-  let output;
+export async function describeInstance(clients: AwsClients, ref: InstanceRef, batcher?: DescribeBatcher): Promise<InstanceStatus | null> {
+  const { region, instanceId } = ref;
   try {
-    output = await clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
+    if (batcher !== undefined) return await batcher.describe(ref);
+    const output = await clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
+    const instance = output.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+    return instance === undefined ? null : toStatus(instanceId, instance);
   } catch (error) {
     if (isInstanceNotFound(error)) return null;
     throw toApplicationFailure(error, `DescribeInstances ${instanceId}`);
   }
-  const instance = output.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
-  if (!instance) return null;
+}
+
+/** EC2's view of one instance, as the workflow needs it. */
+export function toStatus(instanceId: string, instance: Instance): InstanceStatus {
   const status: InstanceStatus = {
     instanceId,
     state: toInstanceState(instance.State?.Name),

@@ -1,4 +1,4 @@
-import { describeSettings, temporalSettings } from '../../src/config';
+import { awsSettings, describeSettings, temporalSettings } from '../../src/config';
 
 describe('temporalSettings', () => {
   it('defaults to the local dev server and the contract task queue', () => {
@@ -37,5 +37,44 @@ describe('temporalSettings', () => {
     const settings = temporalSettings({ TEMPORAL_ADDRESS: ' ', STAGELY_TASK_QUEUE: '' });
     expect(settings.connectionOptions.address).toBe('localhost:7233');
     expect(settings.taskQueue).toBe('stagely-provisioning');
+  });
+});
+
+describe('awsSettings', () => {
+  it('batches polls with a 50 ms window and the default EC2 budget unless told otherwise', () => {
+    const settings = awsSettings({});
+    expect(settings.batching).toEqual({ windowMs: 50 });
+    expect(settings.budget).toEqual({
+      describe: { burst: 50, perSecond: 10 },
+      launch: { burst: 1000, perSecond: 2 },
+      mutate: { burst: 100, perSecond: 2.5 },
+    });
+    expect(settings.defaultRegion).toBe('us-east-1');
+    expect(settings.imageCacheTtlMs).toBe(3_600_000);
+  });
+
+  it('reads batching, budget, region, image parameter and cache time', () => {
+    const settings = awsSettings({
+      STAGELY_DESCRIBE_BATCH_WINDOW: '250ms',
+      STAGELY_EC2_BUDGET: 'describe=20/4',
+      AWS_REGION: 'eu-west-1',
+      STAGELY_IMAGE_PARAMETER: '/golden/{arch}',
+      STAGELY_IMAGE_CACHE_TTL: '10m',
+    });
+    expect(settings.batching).toEqual({ windowMs: 250 });
+    expect(settings.budget.describe).toEqual({ burst: 20, perSecond: 4 });
+    expect(settings.defaultRegion).toBe('eu-west-1');
+    expect(settings.imageParameter).toBe('/golden/{arch}');
+    expect(settings.imageCacheTtlMs).toBe(600_000);
+    expect(awsSettings({ STAGELY_DESCRIBE_BATCHING: 'off' }).batching).toBe(false);
+  });
+
+  it.each([
+    [{ STAGELY_EC2_BUDGET: 'describe=fast' }, 'STAGELY_EC2_BUDGET'],
+    [{ STAGELY_DESCRIBE_BATCH_WINDOW: 'soon' }, 'STAGELY_DESCRIBE_BATCH_WINDOW'],
+    [{ STAGELY_IMAGE_PARAMETER: '/golden/ubuntu' }, '{arch}'],
+    [{ STAGELY_IMAGE_CACHE_TTL: 'forever' }, 'STAGELY_IMAGE_CACHE_TTL'],
+  ])('refuses %j with a message naming %s', (env, name) => {
+    expect(() => awsSettings(env)).toThrow(name);
   });
 });

@@ -1,0 +1,126 @@
+/**
+ * A client-side budget for EC2 calls, per region and action class, so a burst of provisions queues
+ * here instead of being throttled by AWS (and throttling every other tool in the account with it).
+ *
+ * EC2's own limits are token buckets per account and region (its API throttling documentation):
+ * non-mutating calls about 100 burst / 20 per second, RunInstances 1000 / 2, other mutating calls
+ * about 200 / 5. The defaults below take the launch bucket as AWS sizes it (a preview platform's
+ * launches come in bursts) and half of the others, leaving the rest to other tools.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { Context } from '@temporalio/activity';
+
+export type ActionClass = 'describe' | 'launch' | 'mutate';
+
+export interface BucketSize {
+  /** Calls that may go at once. */
+  burst: number;
+  /** Calls per second after the burst is spent. */
+  perSecond: number;
+}
+
+export type Ec2Budget = Record<ActionClass, BucketSize>;
+
+export const DEFAULT_EC2_BUDGET: Ec2Budget = {
+  describe: { burst: 50, perSecond: 10 },
+  launch: { burst: 1000, perSecond: 2 },
+  mutate: { burst: 100, perSecond: 2.5 },
+};
+
+/** A token bucket whose callers wait their turn, first come first served. */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly size: BucketSize,
+    private readonly now: () => number = Date.now,
+    private readonly wait: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {
+    this.tokens = size.burst;
+    this.updatedAt = now();
+  }
+
+  /** Resolves when the caller may make one call. */
+  take(): Promise<void> {
+    const turn = this.queue.then(() => this.takeOne());
+    // One caller's failure must not fail everyone queued behind it.
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async takeOne(): Promise<void> {
+    this.refill();
+    if (this.tokens < 1) {
+      await this.wait(Math.ceil(((1 - this.tokens) / this.size.perSecond) * 1000));
+      this.refill();
+    }
+    this.tokens -= 1;
+  }
+
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.size.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.size.perSecond);
+    this.updatedAt = now;
+  }
+}
+
+export function actionClass(commandName: string): ActionClass {
+  if (commandName === 'RunInstancesCommand') return 'launch';
+  if (commandName.startsWith('Describe') || commandName.startsWith('Get') || commandName.startsWith('List')) return 'describe';
+  return 'mutate';
+}
+
+/** Throttled EC2 calls, by action, since the worker started (also a Prometheus counter in activities). */
+export const throttledCalls = new Map<string, number>();
+
+/**
+ * Makes every call through this client wait for a token of its class, and counts the calls EC2
+ * throttled anyway (RequestLimitExceeded; the SDK and Temporal retry them with backoff). The budget
+ * sits outside the SDK's own retries: it paces commands, and counts a command as throttled when it
+ * still failed after the SDK's attempts.
+ */
+export function applyBudget(client: EC2Client, budget: Ec2Budget): void {
+  const buckets: Record<ActionClass, TokenBucket> = {
+    describe: new TokenBucket(budget.describe),
+    launch: new TokenBucket(budget.launch),
+    mutate: new TokenBucket(budget.mutate),
+  };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? '';
+      await buckets[actionClass(command)].take();
+      try {
+        return await next(args);
+      } catch (error) {
+        if ((error as { name?: unknown }).name === 'RequestLimitExceeded') countThrottle(command);
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'stagelyEc2Budget' },
+  );
+}
+
+function countThrottle(command: string): void {
+  throttledCalls.set(command, (throttledCalls.get(command) ?? 0) + 1);
+  try {
+    Context.current().metricMeter.createCounter('stagely_ec2_throttled_calls', 'calls', 'EC2 calls answered RequestLimitExceeded').add(1, { command });
+  } catch {
+    // Outside an activity (no metric meter): the map above still counts it.
+  }
+}
+
+/** Parses "describe=50/10,launch=1000/2,mutate=100/2.5" (any subset) over the defaults. */
+export function parseBudget(text: string | undefined): Ec2Budget {
+  const budget: Ec2Budget = { ...DEFAULT_EC2_BUDGET };
+  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^(describe|launch|mutate)=(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(part);
+    if (!match) throw new Error(`STAGELY_EC2_BUDGET: expected CLASS=BURST/PER_SECOND (classes describe, launch, mutate), got "${part}"`);
+    const [, name, burst, perSecond] = match;
+    const size = { burst: Number(burst), perSecond: Number(perSecond) };
+    if (size.burst < 1 || size.perSecond <= 0) throw new Error(`STAGELY_EC2_BUDGET: "${part}" needs a burst of at least 1 and a positive rate`);
+    budget[name as ActionClass] = size;
+  }
+  return budget;
+}

@@ -1,0 +1,60 @@
+/**
+ * describeInstance activities that run at the same time share DescribeInstances calls, as EC2 (moto,
+ * behind the recording proxy) sees them; with batching off, each makes its own.
+ */
+import { RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { createActivities } from '../../src/activities';
+import { runActivity } from '../support/activity-env';
+import { startEc2FaultProxy, type Ec2FaultProxy } from '../support/ec2-fault-proxy';
+import { endpointClients, motoEc2Client, motoEndpoint } from '../support/env';
+
+const moto = motoEc2Client();
+let proxy: Ec2FaultProxy;
+let clients: ReturnType<typeof endpointClients>;
+let ids: string[];
+
+beforeAll(async () => {
+  proxy = await startEc2FaultProxy(motoEndpoint());
+  clients = endpointClients(proxy.endpoint);
+  const launched = await moto.send(new RunInstancesCommand({ ImageId: 'ami-0c7217cdde317cfec', InstanceType: 't3.small', MinCount: 12, MaxCount: 12 }));
+  ids = (launched.Instances ?? []).map((i) => i.InstanceId ?? '');
+});
+
+afterAll(async () => {
+  moto.destroy();
+  clients?.destroy();
+  await proxy?.close();
+});
+
+beforeEach(() => {
+  proxy.requests.length = 0;
+});
+
+const describeCalls = () => proxy.requests.filter((r) => r.action === 'DescribeInstances');
+
+it('answers 12 concurrent polls with one DescribeInstances call, each with its own instance', async () => {
+  const { describeInstance } = createActivities({ clients, batching: { windowMs: 100 } });
+  const statuses = await Promise.all(ids.map((instanceId) => runActivity(describeInstance, { region: 'us-east-1', instanceId })));
+
+  expect(statuses.map((s) => s?.instanceId)).toEqual(ids);
+  expect(statuses.every((s) => s?.publicIp !== undefined)).toBe(true);
+  expect(describeCalls()).toHaveLength(1);
+  expect(Object.values(describeCalls()[0]?.params ?? {}).filter((v) => v.startsWith('i-')).sort()).toEqual([...ids].sort());
+});
+
+it('still reports an unknown id as not visible yet inside a batch', async () => {
+  const { describeInstance } = createActivities({ clients, batching: { windowMs: 100 } });
+  const [known, unknown] = await Promise.all([
+    runActivity(describeInstance, { region: 'us-east-1', instanceId: ids[0] ?? '' }),
+    runActivity(describeInstance, { region: 'us-east-1', instanceId: 'i-0123456789abcdef0' }),
+  ]);
+  expect(known?.instanceId).toBe(ids[0]);
+  expect(unknown).toBeNull();
+  expect(describeCalls()).toHaveLength(1);
+});
+
+it('makes one call per poll with batching off', async () => {
+  const { describeInstance } = createActivities({ clients, batching: false });
+  await Promise.all(ids.map((instanceId) => runActivity(describeInstance, { region: 'us-east-1', instanceId })));
+  expect(describeCalls()).toHaveLength(ids.length);
+});

@@ -1,0 +1,449 @@
+import {
+  type DescribeInstancesCommand,
+  type DescribeInstancesCommandInput,
+  type DescribeInstancesCommandOutput,
+  type EC2Client,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+import { DescribeBatcher } from '../../src/activities/describe-batcher';
+import type { InstanceStatus } from '../../src/activities/describe-instance';
+
+type Respond = (input: DescribeInstancesCommandInput, call: number) => DescribeInstancesCommandOutput | Promise<DescribeInstancesCommandOutput>;
+
+/**
+ * Stands in for one region's EC2Client: records each DescribeInstancesCommand's input and answers
+ * with a scripted output. By default it answers with the known instances whose ids are in the filter.
+ */
+class FakeEc2 {
+  readonly inputs: DescribeInstancesCommandInput[] = [];
+
+  constructor(private readonly respond: Respond) {}
+
+  send(command: DescribeInstancesCommand): Promise<DescribeInstancesCommandOutput> {
+    this.inputs.push(command.input);
+    const call = this.inputs.length;
+    // Asynchronous like the SDK: the answer arrives after the caller has awaited.
+    return Promise.resolve().then(() => this.respond(command.input, call));
+  }
+
+  /** The filter values of each call, in order. */
+  get batches(): string[][] {
+    return this.inputs.map((input) => input.Filters?.[0]?.Values ?? []);
+  }
+
+  asClient(): EC2Client {
+    return this as unknown as EC2Client;
+  }
+}
+
+function output(instances: Instance[], nextToken?: string): DescribeInstancesCommandOutput {
+  return { $metadata: {}, Reservations: [{ Instances: instances }], ...(nextToken !== undefined && { NextToken: nextToken }) };
+}
+
+/** Answers with those of `known` whose ids the filter names. */
+function knownInstances(known: Instance[]): Respond {
+  return (input) => {
+    const ids = input.Filters?.[0]?.Values ?? [];
+    return output(known.filter((i) => i.InstanceId !== undefined && ids.includes(i.InstanceId)));
+  };
+}
+
+function running(instanceId: string): Instance {
+  return { InstanceId: instanceId, State: { Name: 'running' } };
+}
+
+function ids(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, n) => `${prefix}${String(n).padStart(4, '0')}`);
+}
+
+/** A batcher over one fake per region, each answering with `respond`. */
+function setup(respond: Respond = knownInstances([]), options?: ConstructorParameters<typeof DescribeBatcher>[1]) {
+  const fakes = new Map<string, FakeEc2>();
+  const factory = jest.fn((region: string): EC2Client => {
+    let fake = fakes.get(region);
+    if (fake === undefined) {
+      fake = new FakeEc2(respond);
+      fakes.set(region, fake);
+    }
+    return fake.asClient();
+  });
+  const batcher = new DescribeBatcher(factory, options);
+  const fake = (region: string): FakeEc2 => {
+    const found = fakes.get(region);
+    if (found === undefined) throw new Error(`no EC2 client was made for ${region}`);
+    return found;
+  };
+  return { batcher, factory, fake, fakes };
+}
+
+const WINDOW_MS = 50;
+
+beforeEach(() => {
+  jest.useFakeTimers();
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('DescribeBatcher coalescing', () => {
+  it('makes one DescribeInstances call, by instance-id filter, for 5 concurrent describes in one region', async () => {
+    const known = ['i-01', 'i-02', 'i-03', 'i-04', 'i-05'].map(running);
+    const { batcher, fake, factory } = setup(knownInstances(known));
+
+    const results = ['i-01', 'i-02', 'i-03', 'i-04', 'i-05'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    expect(factory).not.toHaveBeenCalled();
+
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(fake('us-east-1').inputs).toEqual([{ Filters: [{ Name: 'instance-id', Values: ['i-01', 'i-02', 'i-03', 'i-04', 'i-05'] }] }]);
+    expect(fake('us-east-1').inputs[0]).not.toHaveProperty('NextToken');
+    expect(batcher.calls).toBe(1);
+    expect((await Promise.all(results)).map((s) => s?.instanceId)).toEqual(['i-01', 'i-02', 'i-03', 'i-04', 'i-05']);
+  });
+
+  it('waits for the window: nothing is sent before it ends, and a call late in the window still joins', async () => {
+    const { batcher, fakes, fake } = setup(knownInstances([running('i-early'), running('i-late')]));
+
+    const early = batcher.describe({ region: 'us-east-1', instanceId: 'i-early' });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS - 1);
+    expect(fakes.size).toBe(0);
+    const late = batcher.describe({ region: 'us-east-1', instanceId: 'i-late' });
+    await jest.advanceTimersByTimeAsync(1);
+
+    expect(fake('us-east-1').batches).toEqual([['i-early', 'i-late']]);
+    expect((await early)?.instanceId).toBe('i-early');
+    expect((await late)?.instanceId).toBe('i-late');
+  });
+
+  it('honours a custom window', async () => {
+    const { batcher, fakes, fake } = setup(knownInstances([running('i-01')]), { windowMs: 200 });
+
+    const result = batcher.describe({ region: 'us-east-1', instanceId: 'i-01' });
+    await jest.advanceTimersByTimeAsync(199);
+    expect(fakes.size).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+
+    expect(fake('us-east-1').batches).toEqual([['i-01']]);
+    expect((await result)?.instanceId).toBe('i-01');
+  });
+
+  it('asks for a duplicated id once, and answers every caller that asked for it', async () => {
+    const { batcher, fake } = setup(knownInstances([running('i-01'), running('i-02')]));
+
+    const first = batcher.describe({ region: 'us-east-1', instanceId: 'i-01' });
+    const other = batcher.describe({ region: 'us-east-1', instanceId: 'i-02' });
+    const second = batcher.describe({ region: 'us-east-1', instanceId: 'i-01' });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(fake('us-east-1').inputs).toEqual([{ Filters: [{ Name: 'instance-id', Values: ['i-01', 'i-02'] }] }]);
+    expect(await first).toEqual({ instanceId: 'i-01', state: 'running', spot: false });
+    expect(await second).toEqual({ instanceId: 'i-01', state: 'running', spot: false });
+    expect(await other).toEqual({ instanceId: 'i-02', state: 'running', spot: false });
+  });
+
+  it('starts a new batch for a call made after a flush (two sends)', async () => {
+    const { batcher, fake } = setup(knownInstances([running('i-01'), running('i-02')]));
+
+    const first = batcher.describe({ region: 'us-east-1', instanceId: 'i-01' });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect((await first)?.instanceId).toBe('i-01');
+
+    const second = batcher.describe({ region: 'us-east-1', instanceId: 'i-02' });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(fake('us-east-1').batches).toEqual([['i-01'], ['i-02']]);
+    expect(batcher.calls).toBe(2);
+    expect((await second)?.instanceId).toBe('i-02');
+  });
+
+  it('does not add a call to a batch already in flight', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { batcher, fake } = setup(async (input) => {
+      await gate;
+      return knownInstances([running('i-01'), running('i-02')])(input, 0);
+    });
+
+    const first = batcher.describe({ region: 'us-east-1', instanceId: 'i-01' });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect(fake('us-east-1').batches).toEqual([['i-01']]);
+
+    // The first call is sent but unanswered; this one waits for a window of its own.
+    const second = batcher.describe({ region: 'us-east-1', instanceId: 'i-02' });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect(fake('us-east-1').batches).toEqual([['i-01'], ['i-02']]);
+
+    release();
+    expect((await first)?.instanceId).toBe('i-01');
+    expect((await second)?.instanceId).toBe('i-02');
+  });
+});
+
+describe('DescribeBatcher results', () => {
+  it('maps each caller its own instance with toStatus, across reservations', async () => {
+    const respond: Respond = () => ({
+      $metadata: {},
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: 'i-spot',
+              State: { Name: 'running' },
+              PublicIpAddress: '203.0.113.10',
+              PrivateIpAddress: '10.0.0.10',
+              LaunchTime: new Date('2024-05-01T12:34:56.000Z'),
+              InstanceLifecycle: 'spot',
+            },
+            { InstanceId: 'i-pending', State: { Name: 'pending' } },
+          ],
+        },
+        {
+          Instances: [
+            {
+              InstanceId: 'i-ondemand',
+              State: { Name: 'shutting-down' },
+              PrivateIpAddress: '10.0.0.11',
+              LaunchTime: new Date('2024-05-02T00:00:00.000Z'),
+            },
+          ],
+        },
+      ],
+    });
+    const { batcher } = setup(respond);
+
+    const results = ['i-ondemand', 'i-pending', 'i-spot'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(await Promise.all(results)).toStrictEqual<InstanceStatus[]>([
+      { instanceId: 'i-ondemand', state: 'terminated', privateIp: '10.0.0.11', launchedAt: '2024-05-02T00:00:00.000Z', spot: false },
+      { instanceId: 'i-pending', state: 'pending', spot: false },
+      {
+        instanceId: 'i-spot',
+        state: 'running',
+        publicIp: '203.0.113.10',
+        privateIp: '10.0.0.10',
+        launchedAt: '2024-05-01T12:34:56.000Z',
+        spot: true,
+      },
+    ]);
+  });
+
+  it('resolves ids EC2 does not report to null, and the others normally', async () => {
+    const { batcher, fake } = setup(knownInstances([running('i-known-1'), running('i-known-2')]));
+
+    const results = ['i-known-1', 'i-not-yet', 'i-known-2', 'i-gone'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(fake('us-east-1').batches).toEqual([['i-known-1', 'i-not-yet', 'i-known-2', 'i-gone']]);
+    expect(await Promise.all(results)).toEqual([
+      { instanceId: 'i-known-1', state: 'running', spot: false },
+      null,
+      { instanceId: 'i-known-2', state: 'running', spot: false },
+      null,
+    ]);
+  });
+
+  it('resolves everything to null when EC2 answers with no reservations at all', async () => {
+    const { batcher } = setup(() => ({ $metadata: {} }));
+
+    const results = ['i-01', 'i-02'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(await Promise.all(results)).toEqual([null, null]);
+  });
+
+  it('follows NextToken with the same filter and finds instances from every page', async () => {
+    const { batcher, fake } = setup((input) =>
+      input.NextToken === undefined ? output([running('i-page-1')], 'token-2') : output([running('i-page-2')]),
+    );
+
+    const results = ['i-page-1', 'i-page-2', 'i-nowhere'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    const filter = [{ Name: 'instance-id', Values: ['i-page-1', 'i-page-2', 'i-nowhere'] }];
+    expect(fake('us-east-1').inputs).toEqual([{ Filters: filter }, { Filters: filter, NextToken: 'token-2' }]);
+    expect(fake('us-east-1').inputs[0]).not.toHaveProperty('NextToken');
+    expect(await Promise.all(results)).toEqual([
+      { instanceId: 'i-page-1', state: 'running', spot: false },
+      { instanceId: 'i-page-2', state: 'running', spot: false },
+      null,
+    ]);
+  });
+});
+
+describe('DescribeBatcher batch size', () => {
+  it('with maxBatch 3, sends 7 calls as 3, 3 and 1, the full batches without waiting for the window', async () => {
+    const all = ids('i-', 7);
+    const { batcher, fake } = setup(knownInstances(all.map(running)), { maxBatch: 3 });
+
+    const results = all.map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    expect(fake('us-east-1').batches).toEqual([
+      ['i-0000', 'i-0001', 'i-0002'],
+      ['i-0003', 'i-0004', 'i-0005'],
+    ]);
+
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect(fake('us-east-1').batches.map((b) => b.length)).toEqual([3, 3, 1]);
+    expect(fake('us-east-1').batches[2]).toEqual(['i-0006']);
+    expect(batcher.calls).toBe(3);
+    expect((await Promise.all(results)).map((s) => s?.instanceId)).toEqual(all);
+  });
+
+  it('caps maxBatch at 200: 450 calls with maxBatch 500 make sends of 200, 200 and 50', async () => {
+    const all = ids('i-', 450);
+    const { batcher, fake } = setup(knownInstances(all.map(running)), { maxBatch: 500 });
+
+    const results = all.map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    expect(fake('us-east-1').batches.map((b) => b.length)).toEqual([200, 200]);
+
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect(fake('us-east-1').batches.map((b) => b.length)).toEqual([200, 200, 50]);
+    expect(fake('us-east-1').batches.flat()).toEqual(all);
+    expect(batcher.calls).toBe(3);
+    expect((await Promise.all(results)).every((s, n) => s?.instanceId === all[n])).toBe(true);
+  });
+
+  it('defaults maxBatch to 200', async () => {
+    const all = ids('i-', 201);
+    const { batcher, fake } = setup(knownInstances([]));
+
+    const results = all.map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    expect(fake('us-east-1').batches.map((b) => b.length)).toEqual([200]);
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect(fake('us-east-1').batches.map((b) => b.length)).toEqual([200, 1]);
+    await Promise.all(results);
+  });
+
+  it.each<[number, number[]]>([
+    [0, [1, 1, 1]],
+    [-5, [1, 1, 1]],
+  ])('treats maxBatch %p as 1 (every call goes alone, at once)', async (maxBatch, sizes) => {
+    const { batcher, fake } = setup(knownInstances([]), { maxBatch });
+
+    const results = ['i-01', 'i-02', 'i-03'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    expect(fake('us-east-1').batches.map((b) => b.length)).toEqual(sizes);
+    await Promise.all(results);
+  });
+});
+
+describe('DescribeBatcher regions', () => {
+  it("makes one call per region, each through that region's client", async () => {
+    const { batcher, factory, fake } = setup(knownInstances(['i-use1-a', 'i-use1-b', 'i-euw1-a'].map(running)));
+
+    const results = [
+      batcher.describe({ region: 'us-east-1', instanceId: 'i-use1-a' }),
+      batcher.describe({ region: 'eu-west-1', instanceId: 'i-euw1-a' }),
+      batcher.describe({ region: 'us-east-1', instanceId: 'i-use1-b' }),
+    ];
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(factory.mock.calls.map(([region]) => region).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    expect(fake('us-east-1').inputs).toEqual([{ Filters: [{ Name: 'instance-id', Values: ['i-use1-a', 'i-use1-b'] }] }]);
+    expect(fake('eu-west-1').inputs).toEqual([{ Filters: [{ Name: 'instance-id', Values: ['i-euw1-a'] }] }]);
+    expect(batcher.calls).toBe(2);
+    expect((await Promise.all(results)).map((s) => s?.instanceId)).toEqual(['i-use1-a', 'i-euw1-a', 'i-use1-b']);
+  });
+
+  it('counts maxBatch per region', async () => {
+    const { batcher, fakes, fake } = setup(knownInstances([]), { maxBatch: 2 });
+
+    const results = [
+      batcher.describe({ region: 'us-east-1', instanceId: 'i-01' }),
+      batcher.describe({ region: 'eu-west-1', instanceId: 'i-02' }),
+    ];
+    expect(fakes.size).toBe(0);
+    results.push(batcher.describe({ region: 'us-east-1', instanceId: 'i-03' }));
+    expect(fake('us-east-1').batches).toEqual([['i-01', 'i-03']]);
+    expect(fakes.has('eu-west-1')).toBe(false);
+
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect(fake('eu-west-1').batches).toEqual([['i-02']]);
+    await Promise.all(results);
+  });
+});
+
+describe('DescribeBatcher errors', () => {
+  function throttled(): Error {
+    return Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
+  }
+
+  it("rejects every caller in a failed batch with that batch's error; another region's batch still resolves", async () => {
+    const error = throttled();
+    const { batcher, fake } = setup((input) => {
+      const values = input.Filters?.[0]?.Values ?? [];
+      if (values.includes('i-use1-a')) throw error;
+      return knownInstances([running('i-euw1-a')])(input, 0);
+    });
+
+    const settled = Promise.allSettled([
+      batcher.describe({ region: 'us-east-1', instanceId: 'i-use1-a' }),
+      batcher.describe({ region: 'us-east-1', instanceId: 'i-use1-b' }),
+      batcher.describe({ region: 'eu-west-1', instanceId: 'i-euw1-a' }),
+    ]);
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(await settled).toEqual([
+      { status: 'rejected', reason: error },
+      { status: 'rejected', reason: error },
+      { status: 'fulfilled', value: { instanceId: 'i-euw1-a', state: 'running', spot: false } },
+    ]);
+    const [first, second] = await settled;
+    expect(first?.status === 'rejected' && first.reason).toBe(error);
+    expect(second?.status === 'rejected' && (second.reason as Error).name).toBe('RequestLimitExceeded');
+    expect(fake('us-east-1').inputs).toHaveLength(1);
+  });
+
+  it('isolates a failed batch from the next batch in the same region (flushed by maxBatch or later)', async () => {
+    const error = throttled();
+    const { batcher, fake } = setup((input, call) => {
+      if (call === 1) throw error;
+      return knownInstances(['i-03', 'i-04', 'i-05'].map(running))(input, call);
+    }, { maxBatch: 2 });
+
+    const settled = Promise.allSettled(['i-01', 'i-02', 'i-03', 'i-04'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId })));
+    await jest.advanceTimersByTimeAsync(0);
+    const later = batcher.describe({ region: 'us-east-1', instanceId: 'i-05' });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(fake('us-east-1').batches).toEqual([['i-01', 'i-02'], ['i-03', 'i-04'], ['i-05']]);
+    expect(await settled).toEqual([
+      { status: 'rejected', reason: error },
+      { status: 'rejected', reason: error },
+      { status: 'fulfilled', value: { instanceId: 'i-03', state: 'running', spot: false } },
+      { status: 'fulfilled', value: { instanceId: 'i-04', state: 'running', spot: false } },
+    ]);
+    expect(await later).toEqual({ instanceId: 'i-05', state: 'running', spot: false });
+  });
+
+  it('rejects the whole batch when a later page fails', async () => {
+    const error = throttled();
+    const { batcher, fake } = setup((input) => {
+      if (input.NextToken !== undefined) throw error;
+      return output([running('i-01')], 'token-2');
+    });
+
+    const settled = Promise.allSettled(['i-01', 'i-02'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId })));
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(fake('us-east-1').inputs).toHaveLength(2);
+    expect(await settled).toEqual([
+      { status: 'rejected', reason: error },
+      { status: 'rejected', reason: error },
+    ]);
+  });
+
+  it("rejects the batch when the region's client cannot be made", async () => {
+    const error = new Error('no client for mars-1');
+    const batcher = new DescribeBatcher(() => {
+      throw error;
+    });
+
+    const settled = Promise.allSettled([batcher.describe({ region: 'mars-1', instanceId: 'i-01' })]);
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+
+    expect(await settled).toEqual([{ status: 'rejected', reason: error }]);
+  });
+});
