@@ -70,7 +70,7 @@ export function awsSettings(env: NodeJS.ProcessEnv = process.env): AwsSettings {
   }
   return {
     budget: parseBudget(env.STAGELY_EC2_BUDGET),
-    batching: nonEmpty(env.STAGELY_DESCRIBE_BATCHING) === 'off' ? false : { windowMs: parsedWindow?.ok ? parsedWindow.ms : 50 },
+    batching: nonEmpty(env.STAGELY_DESCRIBE_BATCHING) === 'off' ? false : { windowMs: parsedWindow?.ok ? parsedWindow.ms : 200 },
     defaultRegion: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION,
     imageParameter: parameter,
     imageCacheTtlMs: parsedTtl?.ok ? parsedTtl.ms : 60 * 60_000,

@@ -47,6 +47,11 @@ export interface Ec2FaultProxy {
   /** Mutable; the first rule returning something other than undefined wins. */
   rules: FaultRule[];
   close(): Promise<void>;
+  /**
+   * Rewrites forwarded responses (text) before the SDK sees them, e.g. to hide a public IP that real
+   * EC2 would not show yet. Unset: responses stream through untouched.
+   */
+  rewrite?: (request: Ec2Request, body: string) => string;
 }
 
 /** The status EC2 answers a code with when the rule does not say. */
@@ -164,7 +169,7 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
     res.end(body);
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, seen: Ec2Request): void => {
     const headers = endToEnd(req.headers);
     headers['content-length'] = body.length;
     const upstream = httpRequest(
@@ -178,9 +183,22 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
         agent,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
-        answer.pipe(res);
         answer.once('error', () => res.destroy());
+        const rewrite = proxy.rewrite;
+        if (rewrite === undefined) {
+          res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
+          answer.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.once('end', () => {
+          const text = rewrite(seen, Buffer.concat(chunks).toString('utf8'));
+          const headers = endToEnd(answer.headers);
+          headers['content-length'] = Buffer.byteLength(text);
+          res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+          res.end(text);
+        });
       },
     );
     // Upstream unreachable or gone mid-answer: the client sees no answer, as it would without the proxy.
@@ -201,7 +219,7 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
           seen.injected = verdict.code;
           inject(res, verdict);
         } else {
-          forward(req, res, body);
+          forward(req, res, body, seen);
         }
       },
       () => req.socket.destroy(),
@@ -223,7 +241,7 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
   if (address === null || typeof address === 'string') throw new Error('ec2-fault-proxy: no TCP address');
 
   let closing: Promise<void> | undefined;
-  return {
+  const proxy: Ec2FaultProxy = {
     endpoint: `http://127.0.0.1:${address.port}`,
     requests,
     rules,
@@ -236,4 +254,5 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
       return closing;
     },
   };
+  return proxy;
 }

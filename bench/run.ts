@@ -1,0 +1,230 @@
+/**
+ * npm run bench [-- --n 1,100,1000] [--modes batched,per-workflow] [--ip-delay 5-40] [--out DIR]
+ *
+ * Starts the Temporal dev server, moto behind an EC2-realism layer (AWS-like API token buckets, public
+ * IPs that appear 5-40 s after launch) and a production-built worker; then, for each N and each mode,
+ * starts N provisions at once and prints one table per N, the modes side by side. The same numbers go
+ * to bench/results/<time>.json. Modes: "batched" (polls share DescribeInstances calls) and
+ * "per-workflow" (STAGELY_DESCRIBE_BATCHING=off: one call per poll).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { build } from '../scripts/build';
+import { PROJECT_ROOT, stackEnv, startDevServer, startMoto, startWorker } from '../scripts/local-stack';
+import { startProvision } from '../src/client';
+import { startRealism } from './ec2-realism';
+
+export type Mode = 'batched' | 'per-workflow';
+
+export interface RunResult {
+  n: number;
+  mode: Mode;
+  wallSeconds: number;
+  provisionsPerSecond: number;
+  /** From the moment EC2 showed the public IP to the run's completion. */
+  latencyFromIpMs: { p50: number; p99: number; max: number };
+  describeCalls: number;
+  describeCallsPerInstance: number;
+  /** DescribeInstances calls divided by the polls the workflows made (one poll = one tick). */
+  describeCallsPerPoll: number;
+  ec2Calls: number;
+  throttledCalls: number;
+  throttledShare: number;
+  failedRuns: number;
+  historyEventsPerProvision: number;
+  activitiesPerPollRound: number;
+  timersPerPollRound: number;
+  billableActionsPerProvision: number;
+  workerPeakRssMb: number;
+  workerCpuSecondsPerProvision: number;
+}
+
+const LOG_DIR = join(PROJECT_ROOT, '.stagely', 'bench-logs');
+
+export async function runBenchmark(options: { ns: number[]; modes: Mode[]; ipDelayMs: [number, number] }): Promise<RunResult[]> {
+  const buildDir = join(PROJECT_ROOT, '.stagely', 'bench', 'build');
+  await build(buildDir);
+  const server = await startDevServer({ headless: true, logDir: LOG_DIR });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const results: RunResult[] = [];
+  try {
+    for (const n of options.ns) {
+      for (const mode of options.modes) {
+        results.push(await runOnce(client, server.address, buildDir, n, mode, options.ipDelayMs));
+      }
+    }
+  } finally {
+    await connection.close();
+    await server.process.stop();
+  }
+  return results;
+}
+
+async function runOnce(client: Client, address: string, buildDir: string, n: number, mode: Mode, ipDelayMs: [number, number]): Promise<RunResult> {
+  const moto = await startMoto({ logDir: LOG_DIR });
+  const realism = await startRealism(moto.endpoint, { ipDelayMs });
+  const taskQueue = `bench-${mode}-${n}-${Date.now()}`;
+  const env: NodeJS.ProcessEnv = {
+    ...stackEnv(address, realism.proxy.endpoint, taskQueue),
+    AWS_ENDPOINT_URL_SSM: moto.endpoint,
+    STAGELY_DESCRIBE_BATCHING: mode === 'batched' ? 'on' : 'off',
+    STAGELY_LOG_LEVEL: 'INFO',
+  };
+  delete env.STAGELY_WORKFLOW_BUNDLE;
+  const worker = await startWorker(env, { logDir: LOG_DIR, command: [process.execPath, join(buildDir, 'worker.js')] });
+  try {
+    const started = Date.now();
+    const handles = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        startProvision(client, { size: 'small', architecture: i % 2 ? 'arm64' : 'amd64' }, { workflowId: `${taskQueue}-${i}`, taskQueue }),
+      ),
+    );
+    const outcomes = await Promise.allSettled(handles.map((h) => h.result()));
+    const wallMs = Date.now() - started;
+    const usage = processUsage(worker.pid);
+
+    let events = 0;
+    let polls = 0;
+    let timers = 0;
+    let billable = 0;
+    const latencies: number[] = [];
+    for (const [i, handle] of handles.entries()) {
+      const history = await handle.fetchHistory();
+      for (const event of history.events ?? []) {
+        events += 1;
+        const summary = event.userMetadata?.summary?.data ? Buffer.from(event.userMetadata.summary.data).toString('utf8') : '';
+        if (event.activityTaskScheduledEventAttributes && summary.includes('for a public IP')) polls += 1;
+        if (event.timerStartedEventAttributes) timers += 1;
+        // What Temporal Cloud bills as actions: starts, activities, timers, search attribute updates.
+        if (
+          event.workflowExecutionStartedEventAttributes ||
+          event.activityTaskScheduledEventAttributes ||
+          event.timerStartedEventAttributes ||
+          event.upsertWorkflowSearchAttributesEventAttributes
+        ) {
+          billable += 1;
+        }
+      }
+      const outcome = outcomes[i];
+      if (outcome?.status === 'fulfilled') {
+        const visibleAt = realism.ipVisibleAt.get(outcome.value.instanceId);
+        const closed = (await handle.describe()).closeTime?.getTime();
+        if (visibleAt !== undefined && closed !== undefined) latencies.push(closed - visibleAt);
+      }
+    }
+    const describeCalls = realism.proxy.requests.filter((r) => r.action === 'DescribeInstances').length;
+    const ec2Calls = realism.proxy.requests.filter((r) => r.action !== '').length;
+    const throttledCalls = [...realism.throttled.values()].reduce((a, b) => a + b, 0);
+    latencies.sort((a, b) => a - b);
+    return {
+      n,
+      mode,
+      wallSeconds: round(wallMs / 1000, 1),
+      provisionsPerSecond: round(n / (wallMs / 1000), 2),
+      latencyFromIpMs: {
+        p50: Math.round(percentile(latencies, 0.5)),
+        p99: Math.round(percentile(latencies, 0.99)),
+        max: Math.round(latencies[latencies.length - 1] ?? 0),
+      },
+      describeCalls,
+      describeCallsPerInstance: round(describeCalls / n, 3),
+      describeCallsPerPoll: round(describeCalls / Math.max(polls, 1), 3),
+      ec2Calls,
+      throttledCalls,
+      throttledShare: round(throttledCalls / Math.max(ec2Calls, 1), 4),
+      failedRuns: outcomes.filter((o) => o.status === 'rejected').length,
+      historyEventsPerProvision: round(events / n, 1),
+      // A poll round is one describe and, unless it was the last, one sleep: rounds = sleeps + runs.
+      activitiesPerPollRound: round(polls / Math.max(timers + n, 1), 2),
+      timersPerPollRound: round(timers / Math.max(timers + n, 1), 2),
+      billableActionsPerProvision: round(billable / n, 1),
+      workerPeakRssMb: usage.peakRssMb,
+      workerCpuSecondsPerProvision: round(usage.cpuSeconds / n, 3),
+    };
+  } finally {
+    await worker.stop();
+    await realism.close();
+    await moto.process.stop();
+  }
+}
+
+/** Peak resident memory and CPU time of a process so far, from /proc (Linux). */
+function processUsage(pid: number): { peakRssMb: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const peakKb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0); // utime + stime
+  return { peakRssMb: round(peakKb / 1024, 1), cpuSeconds: round(ticks / 100, 2) };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export function formatTable(results: RunResult[]): string {
+  const rows: [string, (r: RunResult) => string][] = [
+    ['wall time to all done (s)', (r) => String(r.wallSeconds)],
+    ['provisions per second', (r) => String(r.provisionsPerSecond)],
+    ['p50 / p99 IP visible -> completed (ms)', (r) => `${r.latencyFromIpMs.p50} / ${r.latencyFromIpMs.p99}`],
+    ['DescribeInstances calls per instance', (r) => String(r.describeCallsPerInstance)],
+    ['DescribeInstances calls per poll tick', (r) => String(r.describeCallsPerPoll)],
+    ['throttled calls (share of EC2 calls)', (r) => `${r.throttledCalls} (${round(r.throttledShare * 100, 2)}%)`],
+    ['failed runs', (r) => String(r.failedRuns)],
+    ['history events per provision', (r) => String(r.historyEventsPerProvision)],
+    ['activities / timers per poll round', (r) => `${r.activitiesPerPollRound} / ${r.timersPerPollRound}`],
+    ['billable actions per provision', (r) => String(r.billableActionsPerProvision)],
+    ['worker peak RSS (MB)', (r) => String(r.workerPeakRssMb)],
+    ['worker CPU seconds per provision', (r) => String(r.workerCpuSecondsPerProvision)],
+  ];
+  const out: string[] = [];
+  for (const n of [...new Set(results.map((r) => r.n))]) {
+    const cols = results.filter((r) => r.n === n);
+    const width = Math.max(...rows.map(([label]) => label.length));
+    out.push(`\nN = ${n}`);
+    out.push(`| ${'metric'.padEnd(width)} | ${cols.map((c) => c.mode).join(' | ')} |`);
+    out.push(`|${'-'.repeat(width + 2)}|${cols.map((c) => '-'.repeat(c.mode.length + 2)).join('|')}|`);
+    for (const [label, get] of rows) out.push(`| ${label.padEnd(width)} | ${cols.map((c) => get(c).padEnd(c.mode.length)).join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '1,100,1000' },
+      modes: { type: 'string', default: 'batched,per-workflow' },
+      'ip-delay': { type: 'string', default: '5-40' },
+      out: { type: 'string', default: join(PROJECT_ROOT, 'bench', 'results') },
+    },
+  });
+  const ns = values.n.split(',').map(Number);
+  const modes = values.modes.split(',') as Mode[];
+  const [lo, hi] = values['ip-delay'].split('-').map((s) => Number(s) * 1000);
+  if (ns.some((n) => !Number.isInteger(n) || n < 1) || modes.some((m) => m !== 'batched' && m !== 'per-workflow') || lo === undefined || hi === undefined || !(hi >= lo)) {
+    throw new Error('usage: npm run bench -- [--n 1,100,1000] [--modes batched,per-workflow] [--ip-delay 5-40] [--out DIR]');
+  }
+  const results = await runBenchmark({ ns, modes, ipDelayMs: [lo, hi] });
+  console.log(formatTable(results));
+  mkdirSync(values.out, { recursive: true });
+  const file = join(values.out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, results }, null, 2)}\n`);
+  console.log(`\nWrote ${file}`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
