@@ -19,11 +19,12 @@ import {
   type Size,
 } from './instance-types';
 import { isKnownRegion } from './regions';
+import { provenanceTags, RESERVED_TAG_PREFIX } from './tags';
 
 /** EC2 refuses user data over 16 KiB (before base64). */
 export const MAX_USER_DATA_BYTES = 16 * 1024;
-/** EC2's limit per resource, counting the `Name` tag. */
-export const MAX_TAGS = 50;
+/** EC2's limit per resource is 50; Stagely's own provenance tags (common/tags.ts) take four of them. */
+export const MAX_TAGS = 50 - Object.keys(provenanceTags({ workflowId: '', runId: '', token: '' })).length;
 export const MAX_TAG_KEY_LENGTH = 128;
 export const MAX_TAG_VALUE_LENGTH = 256;
 /** The default-VPC limit of security groups per network interface is 5; 16 is EC2's hard ceiling. */
@@ -279,6 +280,9 @@ function checkTags(value: unknown, problem: Report): Record<string, string> | un
     } else if (key.toLowerCase().startsWith('aws:')) {
       problem(field, 'tag keys starting with "aws:" are reserved by AWS');
       valid = false;
+    } else if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
+      problem(field, `tag keys starting with "${RESERVED_TAG_PREFIX}" are reserved for Stagely's own tags`);
+      valid = false;
     }
     if (typeof tagValue !== 'string') {
       problem(field, `tag values must be strings (got ${describeType(tagValue)})`);
@@ -292,7 +296,7 @@ function checkTags(value: unknown, problem: Report): Record<string, string> | un
   }
   const count = tags.size;
   if (count > MAX_TAGS) {
-    problem('tags', `an instance may carry at most ${MAX_TAGS} tags including "Name" (got ${count})`);
+    problem('tags', `an instance may carry at most ${MAX_TAGS} tags including "Name"; Stagely adds its own four (got ${count})`);
     valid = false;
   }
   return valid ? Object.fromEntries(tags) : undefined;

@@ -136,16 +136,16 @@ describe('validateProvisionRequest: boundaries that are accepted', () => {
     expect(specOf({ ...minimal, userData }).userData).toBe(userData);
   });
 
-  it('accepts 49 caller tags plus Name (50 tags)', () => {
-    const tags = specOf({ ...minimal, tags: manyTags(49) }).tags;
-    expect(Object.keys(tags)).toHaveLength(50);
+  it('accepts 45 caller tags plus Name (46 tags, leaving EC2\'s other four for Stagely\'s own)', () => {
+    const tags = specOf({ ...minimal, tags: manyTags(45) }).tags;
+    expect(Object.keys(tags)).toHaveLength(46);
     expect(tags.Name).toBe('stagely-vm');
-    expect(tags['tag-49']).toBe('value-49');
+    expect(tags['tag-45']).toBe('value-45');
   });
 
-  it('accepts 50 caller tags when one of them is Name', () => {
-    const tags = specOf({ ...minimal, tags: { ...manyTags(49), Name: 'mine' } }).tags;
-    expect(Object.keys(tags)).toHaveLength(50);
+  it('accepts 46 caller tags when one of them is Name', () => {
+    const tags = specOf({ ...minimal, tags: { ...manyTags(45), Name: 'mine' } }).tags;
+    expect(Object.keys(tags)).toHaveLength(46);
     expect(tags.Name).toBe('mine');
   });
 
@@ -303,7 +303,9 @@ describe('validateProvisionRequest: bad requests', () => {
     ['tag value of 257 characters', { ...minimal, tags: { team: 'v'.repeat(257) } }, 'tags.team', 'tag values must be at most 256 characters (got 257)'],
     ['tag key "aws:owner"', { ...minimal, tags: { 'aws:owner': 'me' } }, 'tags.aws:owner', 'tag keys starting with "aws:" are reserved by AWS'],
     ['tag key "AWS:Owner"', { ...minimal, tags: { 'AWS:Owner': 'me' } }, 'tags.AWS:Owner', 'reserved by AWS'],
-    ['50 caller tags (51 with Name)', { ...minimal, tags: manyTags(50) }, 'tags', 'an instance may carry at most 50 tags including "Name" (got 51)'],
+    ['46 caller tags (47 with Name)', { ...minimal, tags: manyTags(46) }, 'tags', 'an instance may carry at most 46 tags including "Name"; Stagely adds its own four (got 47)'],
+    ['tag key "stagely:managed"', { ...minimal, tags: { 'stagely:managed': 'false' } }, 'tags.stagely:managed', 'tag keys starting with "stagely:" are reserved for Stagely\'s own tags'],
+    ['tag key "Stagely:Run-Id"', { ...minimal, tags: { 'Stagely:Run-Id': 'x' } }, 'tags.Stagely:Run-Id', 'reserved for Stagely'],
     // subnetId
     ['subnetId "subnet-xyz"', { ...minimal, subnetId: 'subnet-xyz' }, 'subnetId', 'must be an id like "subnet-0123456789abcdef0" (got string "subnet-xyz")'],
     ['subnetId 12', { ...minimal, subnetId: 12 }, 'subnetId', 'must be an id like "subnet-0123456789abcdef0" (got number 12)'],
