@@ -15,6 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { build } from '../scripts/build';
 import { PROJECT_ROOT, stackEnv, startDevServer, startMoto, startWorker } from '../scripts/local-stack';
 import { startProvision } from '../src/client';
+import { PAYLOAD_KEY_VARIABLES } from '../src/codec';
 import { startRealism } from './ec2-realism';
 
 export type Mode = 'batched' | 'per-workflow';
@@ -75,6 +76,8 @@ async function runOnce(client: Client, address: string, buildDir: string, n: num
     STAGELY_LOG_LEVEL: 'INFO',
   };
   delete env.STAGELY_WORKFLOW_BUNDLE;
+  // The bench reads summaries and results from raw histories with a codec-less client: plain payloads.
+  for (const name of PAYLOAD_KEY_VARIABLES) delete env[name];
   const worker = await startWorker(env, { logDir: LOG_DIR, command: [process.execPath, join(buildDir, 'worker.js')] });
   try {
     const started = Date.now();

@@ -12,7 +12,8 @@ import {
   WorkflowExecutionAlreadyStartedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type DataConverter } from '@temporalio/common';
+import { dataConverterFromEnv } from './codec';
 import type { CredentialsCheck, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
 import { STATUS_QUERY, WorkflowType } from './common/contract';
 import type { TeardownRequest } from './common/validate-request';
@@ -25,16 +26,24 @@ export type { TeardownRequest } from './common/validate-request';
 export type { TeardownResult } from './workflows';
 export { FailureType } from './common/failures';
 export { DEFAULT_TASK_QUEUE, STATUS_QUERY, WorkflowType } from './common/contract';
+export { dataConverterFromEnv, type PayloadEncryption } from './codec';
 
 export type ProvisionHandle = WorkflowHandle<typeof provisionInstance>;
 
 /**
  * Connects to Temporal with the same settings as the worker: Temporal's environment configuration
- * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE).
+ * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE), and the
+ * worker's payload codec (STAGELY_PAYLOAD_KEY, ...): a client without the worker's keys could not read
+ * results, and would store its requests (user data included) in plain text.
+ *
+ * @param dataConverter @default dataConverterFromEnv().dataConverter (throws on a malformed key)
  */
-export async function connectClient(settings: TemporalSettings = temporalSettings()): Promise<Client> {
+export async function connectClient(
+  settings: TemporalSettings = temporalSettings(),
+  dataConverter: DataConverter = dataConverterFromEnv().dataConverter,
+): Promise<Client> {
   const connection = await Connection.connect(settings.connectionOptions);
-  return new Client({ connection, namespace: settings.namespace });
+  return new Client({ connection, namespace: settings.namespace, dataConverter });
 }
 
 export interface StartOptions {

@@ -11,6 +11,7 @@ import { parseDuration } from './common/durations';
 import type { BatchingOptions } from './activities/describe-batcher';
 import { parseBudget, type Ec2Budget } from './activities/ec2-budget';
 import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from './common/images';
+import { isKnownRegion } from './common/regions';
 
 export interface TemporalSettings {
   /** Address, TLS, API key and gRPC metadata. @default address "localhost:7233", no TLS */
@@ -50,6 +51,8 @@ export interface AwsSettings {
   budget: Ec2Budget;
   /** Coalesce polls into shared DescribeInstances calls; false turns it off. (STAGELY_DESCRIBE_BATCHING=off, STAGELY_DESCRIBE_BATCH_WINDOW) */
   batching: BatchingOptions | false;
+  /** Regions the orphan reaper scans when its request names none. @default [defaultRegion] (STAGELY_REAPER_REGIONS, comma-separated) */
+  reaperRegions: string[];
 }
 
 export function awsSettings(env: NodeJS.ProcessEnv = process.env): AwsSettings {
@@ -75,7 +78,20 @@ export function awsSettings(env: NodeJS.ProcessEnv = process.env): AwsSettings {
     imageParameter: parameter,
     imageCacheTtlMs: parsedTtl?.ok ? parsedTtl.ms : 60 * 60_000,
     endpoint: endpoint ?? 'AWS',
+    reaperRegions: reaperRegions(env.STAGELY_REAPER_REGIONS) ?? [nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION],
   };
+}
+
+/** "us-east-1, eu-west-1" -> the list; a typo stops the worker rather than leaving a region unswept. */
+function reaperRegions(raw: string | undefined): string[] | undefined {
+  const value = nonEmpty(raw);
+  if (value === undefined) return undefined;
+  const regions = [...new Set(value.split(',').map((r) => r.trim()).filter((r) => r !== ''))];
+  const unknown = regions.filter((r) => !isKnownRegion(r));
+  if (regions.length === 0 || unknown.length > 0) {
+    throw new Error(`STAGELY_REAPER_REGIONS must be AWS region codes separated by commas, e.g. us-east-1,eu-west-1 (unknown: ${unknown.join(', ') || 'none given'})`);
+  }
+  return regions;
 }
 
 /** Worker capacity and shutdown, tunable per deployment. */

@@ -12,7 +12,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, regionalClients } from './activities';
+import { dataConverterFromEnv, describeEncryption } from './codec';
 import { awsSettings, describeSettings, temporalSettings, workerTuning } from './config';
+import { armedSeam } from './activities/test-seam';
 import { installRuntime, observabilitySettings, startHealthServer } from './observability';
 import { missingSearchAttributes } from './search-attributes';
 
@@ -33,6 +35,24 @@ async function main(): Promise<void> {
   const settings = temporalSettings();
   const aws = awsSettings();
   const tuning = workerTuning();
+  // Before connecting: a bad key stops the worker with a message naming the variable.
+  const encryption = dataConverterFromEnv();
+  if (encryption.encrypted) {
+    log.info(`Payload encryption on: ${describeEncryption(encryption)}`);
+  } else {
+    log.warn(
+      'PAYLOADS ARE STORED IN PLAIN TEXT: set STAGELY_PAYLOAD_KEY (or STAGELY_PAYLOAD_KEY_FILE) to encrypt workflow inputs, results and user data in Temporal',
+      { payloadEncryption: describeEncryption(encryption) },
+    );
+  }
+  const seamPoint = armedSeam();
+  if (seamPoint !== undefined) {
+    // The crash tests' pause point; never in a real deployment, so it takes a second, explicit switch.
+    if (process.env.STAGELY_ALLOW_TEST_SEAM !== '1') {
+      throw new Error('STAGELY_TEST_SEAM is set: it freezes activities and is for the crash tests only; unset it');
+    }
+    log.warn(`TEST SEAM ARMED: activities pause forever at ${seamPoint}`);
+  }
   const clients = regionalClients(aws.budget);
   const connection = await NativeConnection.connect(settings.connectionOptions);
   try {
@@ -50,12 +70,15 @@ async function main(): Promise<void> {
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
       ...workflows.options,
+      // The codec runs in the worker, outside the workflow sandbox, so no bundle change is needed.
+      dataConverter: encryption.dataConverter,
       activities: createActivities({
         clients,
         imageParameter: aws.imageParameter,
         imageCacheTtlMs: aws.imageCacheTtlMs,
         defaultRegion: aws.defaultRegion,
         batching: aws.batching,
+        reaperRegions: aws.reaperRegions,
       }),
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
       maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
@@ -69,7 +92,9 @@ async function main(): Promise<void> {
       imageParameter: aws.imageParameter,
       describeBatching: aws.batching === false ? 'off' : aws.batching,
       ec2Budget: aws.budget,
+      reaperRegions: aws.reaperRegions,
       workflows: workflows.described,
+      payloadEncryption: describeEncryption(encryption),
       ...tuning,
       metrics: observability.metricsAddress ?? 'off',
       health: observability.healthAddress ?? 'off',

@@ -4,6 +4,7 @@ import type { AwsClients } from './aws-clients';
 import type { DescribeBatcher } from './describe-batcher';
 import { abortSignal } from './ec2-context';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
+import { seam } from './test-seam';
 
 /** Which instance, where: instance ids are regional. */
 export interface InstanceRef {
@@ -29,6 +30,7 @@ export interface InstanceStatus {
  */
 export async function describeInstance(clients: AwsClients, ref: InstanceRef, batcher?: DescribeBatcher): Promise<InstanceStatus | null> {
   const { region, instanceId } = ref;
+  await seam('in-poll', { instanceId });
   try {
     if (batcher !== undefined) return await batcher.describe(ref);
     const output = await clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });

@@ -5,6 +5,7 @@
  * (see FailureType): permanent problems are non-retryable so a run fails fast with an actionable
  * message; throttling, server errors and network trouble stay retryable and Temporal backs off.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, TransientFailureType } from '../common/failures';
 
@@ -144,13 +145,32 @@ export function toApplicationFailure(error: unknown, action: string): Error {
   const awsMessage = typeof e.message === 'string' && e.message !== '' ? e.message : 'no message';
   const message = `${action} failed: ${code ? `${code}: ` : ''}${awsMessage}. ${ADVICE[type]}`;
   const requestId = typeof e.$metadata?.requestId === 'string' ? e.$metadata.requestId : undefined;
+  const attempt = activityAttempt();
   return ApplicationFailure.create({
     type,
     message,
     nonRetryable: !retryable,
     details: [{ awsErrorCode: code || undefined, httpStatus: httpStatus(e), requestId }],
     cause: error instanceof Error ? error : undefined,
+    // Temporal's retry policy backs off exponentially but in lockstep; jitter spreads a burst of
+    // throttled workers apart so they do not come back to the same empty token bucket together.
+    ...(retryable && attempt !== undefined && { nextRetryDelay: jitteredBackoffMs(attempt) }),
   });
+}
+
+/** Backoff before retry `attempt + 1`: exponential from 1 s, capped at 30 s, with "equal jitter" (half fixed, half random). */
+export function jitteredBackoffMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(30_000, 1_000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** The running activity's attempt number, or undefined outside an activity (unit tests, scripts). */
+function activityAttempt(): number | undefined {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when EC2 says the instance id does not exist (or is not visible yet: EC2 is eventually consistent). */

@@ -4,12 +4,17 @@
  * Workflows import only the type: `proxyActivities<Activities>()`.
  */
 import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from '../common/images';
+import type { RunRef } from '../common/reaping';
 import type { AwsClients } from './aws-clients';
 import { DescribeBatcher, type BatchingOptions } from './describe-batcher';
 import { describeInstance, type InstanceRef } from './describe-instance';
+import { describeRuns } from './describe-runs';
+import { listManagedInstances } from './list-managed-instances';
 import { ImageCache, resolveImage, type ImageRequest } from './resolve-image';
 import { runInstances, type LaunchRequest } from './run-instances';
-import { terminateInstance } from './terminate-instance';
+import { terminateLaunchedBy, type TokenSweep } from './launched-by';
+import { terminateInstance, type TerminationRequest } from './terminate-instance';
+import { terminateOrphans, type OrphanBatch } from './terminate-orphans';
 import { validateCredentials } from './validate-credentials';
 
 export type { AwsClients } from './aws-clients';
@@ -18,7 +23,11 @@ export { regionalClients } from './aws-clients';
 export type { InstanceRef, InstanceStatus } from './describe-instance';
 export type { ImageRequest, ResolvedImage } from './resolve-image';
 export type { LaunchedInstance, LaunchRequest } from './run-instances';
-export type { TerminationResult } from './terminate-instance';
+export type { TokenSweep } from './launched-by';
+export type { TerminationRequest, TerminationResult } from './terminate-instance';
+export type { ManagedInstance } from './list-managed-instances';
+export type { RunLookup } from './describe-runs';
+export type { OrphanBatch } from './terminate-orphans';
 
 export interface ActivityOptions {
   /** One client per region; see regionalClients(). */
@@ -37,6 +46,8 @@ export interface ActivityOptions {
    * per poll). @default on, 50 ms window, 200 ids per call
    */
   batching?: BatchingOptions | false;
+  /** Regions the orphan reaper scans when its request names none. @default [defaultRegion] */
+  reaperRegions?: string[];
 }
 
 export function createActivities(options: ActivityOptions) {
@@ -48,7 +59,14 @@ export function createActivities(options: ActivityOptions) {
     resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
     runInstances: (request: LaunchRequest) => runInstances(clients, request),
     describeInstance: (ref: InstanceRef) => describeInstance(clients, ref, batcher),
-    terminateInstance: (ref: InstanceRef) => terminateInstance(clients, ref),
+    terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request),
+    terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
+    listManagedInstances: async (request: { regions?: string[] }) => {
+      const regions = request.regions ?? options.reaperRegions ?? [options.defaultRegion ?? DEFAULT_REGION];
+      return { regions, instances: await listManagedInstances(clients, regions) };
+    },
+    describeRuns: (refs: RunRef[]) => describeRuns(refs),
+    terminateOrphans: (batch: OrphanBatch) => terminateOrphans(clients, batch),
     validateCredentials: (region?: string) => validateCredentials(clients, region ?? options.defaultRegion ?? DEFAULT_REGION),
   };
 }

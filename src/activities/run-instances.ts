@@ -1,9 +1,13 @@
 import { RunInstancesCommand, type RunInstancesCommandInput, type Tag } from '@aws-sdk/client-ec2';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TransientFailureType } from '../common/failures';
+import { provenanceTags } from '../common/tags';
 import type { AwsClients } from './aws-clients';
-import { abortSignal } from './ec2-context';
+import { abortSignal, whileHeartbeating } from './ec2-context';
 import { toApplicationFailure } from './ec2-errors';
+import { findLaunchedBy } from './launched-by';
+import { seam } from './test-seam';
 
 export interface LaunchRequest {
   region: string;
@@ -30,16 +34,38 @@ export interface LaunchedInstance {
   instanceId: string;
   /** ISO-8601, from EC2 when it says. */
   launchedAt?: string;
+  /** True when an earlier attempt had launched it and this one found it by its token. */
+  adopted?: boolean;
 }
 
 /**
  * Launches one instance with the defaults a build VM needs: IMDSv2 only (tokens required; a hop limit
  * of 2 so containers on the VM can reach it too), an encrypted gp3 root volume deleted with the
- * instance, and the tags on the instance and its volumes.
+ * instance, and the tags on the instance and its volumes, Stagely's provenance tags included.
+ *
+ * Never launches twice for one token. EC2 honours the ClientToken, but emulators ignore it and a
+ * retry can race EC2's eventual consistency, so the instance also carries the token as a tag, and a
+ * retried attempt (worker killed after EC2 accepted the call, time-out, connection cut on the answer)
+ * first looks for a live instance with that tag and adopts it. The SDK does not resend RunInstances
+ * itself: every resend goes through that look-up, as an activity retry.
  */
 export async function runInstances(clients: AwsClients, request: LaunchRequest): Promise<LaunchedInstance> {
   const action = `RunInstances ${request.instanceType}${request.spot ? ' (spot)' : ''} in ${request.subnetId ?? request.region}`;
-  const tags: Tag[] = Object.entries(request.tags).map(([Key, Value]) => ({ Key, Value }));
+  const { info } = Context.current();
+  if (info.attempt > 1) {
+    const earlier = await findLaunchedBy(clients, request.region, request.clientToken);
+    const live = earlier.find((i) => i.state !== 'terminated');
+    if (live !== undefined) {
+      log.warn('An earlier attempt had launched the instance; adopting it', { instanceId: live.instanceId, attempt: info.attempt });
+      return { instanceId: live.instanceId, adopted: true, ...(live.launchedAt !== undefined && { launchedAt: live.launchedAt }) };
+    }
+  }
+  const provenance = provenanceTags({
+    workflowId: info.workflowExecution?.workflowId ?? '',
+    runId: info.workflowExecution?.runId ?? '',
+    token: request.clientToken,
+  });
+  const tags: Tag[] = Object.entries({ ...request.tags, ...provenance }).map(([Key, Value]) => ({ Key, Value }));
   const input: RunInstancesCommandInput = {
     ImageId: request.imageId,
     InstanceType: request.instanceType as RunInstancesCommandInput['InstanceType'],
@@ -74,7 +100,8 @@ export async function runInstances(clients: AwsClients, request: LaunchRequest):
 
   let output;
   try {
-    output = await clients.ec2(request.region).send(new RunInstancesCommand(input), { abortSignal: abortSignal() });
+    // Heartbeats while EC2 answers, so a worker that dies here is noticed in seconds, not a minute.
+    output = await whileHeartbeating(() => clients.ec2(request.region).send(sendOnce(new RunInstancesCommand(input)), { abortSignal: abortSignal() }));
   } catch (error) {
     throw toApplicationFailure(error, action);
   }
@@ -85,5 +112,22 @@ export async function runInstances(clients: AwsClients, request: LaunchRequest):
   }
   const result: LaunchedInstance = { instanceId: instance.InstanceId };
   if (instance.LaunchTime instanceof Date) result.launchedAt = instance.LaunchTime.toISOString();
+  await seam('after-run-instances', { instanceId: instance.InstanceId });
   return result;
+}
+
+/**
+ * The command with the SDK's own retries switched off, so a resend never bypasses the token look-up
+ * above: the override replaces the client's retry middleware (same name, step and priority) for this
+ * one command. Temporal retries the activity instead, with backoff.
+ */
+function sendOnce(command: RunInstancesCommand): RunInstancesCommand {
+  command.middlewareStack.add((next) => (args) => next(args), {
+    name: 'retryMiddleware',
+    tags: ['RETRY'],
+    step: 'finalizeRequest',
+    priority: 'high',
+    override: true,
+  });
+  return command;
 }

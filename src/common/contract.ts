@@ -14,6 +14,8 @@ export const WorkflowType = {
   provisionInstance: 'provisionInstance',
   terminateInstance: 'terminateInstance',
   validateCredentials: 'validateCredentials',
+  /** The orphan reaper, normally started by the `stagely-reap-orphans` schedule. */
+  reapOrphans: 'reapOrphans',
 } as const;
 
 /** Name of the query that reports a provision's progress. */

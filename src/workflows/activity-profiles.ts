@@ -13,9 +13,14 @@ export const SETUP: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 };
 
-/** Launch: a RunInstances call takes seconds; throttling may need a few minutes of backoff. */
+/**
+ * Launch: a RunInstances call takes seconds; throttling may need a few minutes of backoff. The
+ * activity heartbeats during the call, so a worker killed mid-launch is retried elsewhere in seconds
+ * (the retry finds the instance by its token instead of launching another).
+ */
 export const LAUNCH: ActivityOptions = {
   startToCloseTimeout: '1m',
+  heartbeatTimeout: '10s',
   scheduleToCloseTimeout: '5m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 };
@@ -27,10 +32,13 @@ export const POLL: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 };
 
-/** Termination: keep trying for a long time; giving up means paying for a leaked VM. */
+/**
+ * Termination: one call is quick, so a stuck attempt is cut short and retried; keep trying for a long
+ * time, because giving up means paying for a leaked VM (and the orphan reaper is the only backstop).
+ */
 export const CLEANUP: ActivityOptions = {
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '30m',
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 };
 

@@ -14,6 +14,7 @@ import {
   defineQuery,
   isCancellation,
   log,
+  patched,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -196,10 +197,16 @@ class Launcher {
           { key: INSTANCE_TYPE, value: candidate.instanceType },
         ]);
         log.info('Instance launched', { instanceId: result.instanceId, attempt: describeCandidate(candidate) });
+        if (result.adopted) log.warn('Adopted the instance an earlier launch attempt had started', { instanceId: result.instanceId });
         return { region: this.spec.region, instanceId: result.instanceId, candidate, ...(result.launchedAt !== undefined && { launchedAt: result.launchedAt }) };
       } catch (error) {
         const code = capacityErrorCode(error, candidate);
-        if (code === undefined) throw error;
+        if (code === undefined) {
+          // The launch's outcome is unknown: an attempt may have reached EC2 before the activity gave
+          // up. Whatever carries this attempt's token is terminated before the failure is reported.
+          if (patched(SWEEP_UNKNOWN_LAUNCH)) await sweepLaunch(this.spec.region, clientToken, error);
+          throw error;
+        }
         this.attempts.push({ ...candidate, outcome: code });
         log.warn('No capacity; trying the next option', { attempt: describeCandidate(candidate), code });
       }
@@ -287,19 +294,44 @@ async function describeOrSkip(ref: InstanceRef, pollNumber: number): Promise<Ins
   }
 }
 
+/** Patch id: runs recorded before the unknown-outcome sweep existed replay without it. */
+const SWEEP_UNKNOWN_LAUNCH = 'sweep-unknown-launch';
+
+/** Compensation for a launch that failed with an unknown outcome; like terminateAfterFailure, never throws. */
+async function sweepLaunch(region: string, clientToken: string, cause: unknown): Promise<void> {
+  try {
+    const summary = `Terminate anything launched with token ${clientToken}: the launch failed`;
+    const terminated = await CancellationScope.nonCancellable(() => call(CLEANUP, summary).terminateLaunchedBy({ region, clientToken }));
+    if (terminated.length > 0) {
+      log.warn('Terminated instances from a launch whose outcome was unknown', { instanceIds: terminated, reason: errorMessage(cause) });
+    }
+  } catch (error) {
+    log.error('Could not check for instances from the failed launch; the orphan reaper will find any', {
+      clientToken,
+      error: errorMessage(error),
+    });
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * Compensation. Runs where cancellation cannot reach it; a failure here is logged, never thrown,
  * so the caller always sees the failure that ended the run.
  */
-async function terminateAfterFailure(ref: InstanceRef, cause: unknown): Promise<void> {
-  const { region, instanceId } = ref;
+async function terminateAfterFailure(ref: Launched, cause: unknown): Promise<void> {
+  const { region, instanceId, launchedAt } = ref;
   log.warn('Provision did not succeed; terminating the instance', {
     instanceId,
     reason: cause instanceof Error ? cause.message : String(cause),
   });
   try {
     const summary = `Terminate ${instanceId}: the provision did not succeed`;
-    const result = await CancellationScope.nonCancellable(() => call(CLEANUP, summary).terminateInstance({ region, instanceId }));
+    const result = await CancellationScope.nonCancellable(() =>
+      call(CLEANUP, summary).terminateInstance({ region, instanceId, ...(launchedAt !== undefined && { launchedAt }) }),
+    );
     log.info('Instance terminated', { instanceId, alreadyGone: result.alreadyGone });
   } catch (error) {
     log.error('Could not terminate the instance; it may still be running', {

@@ -71,7 +71,7 @@ describe('runInstances', () => {
     expect(seen.ImageId).toBe('ami-0c7a8e3f05e4e5f0c');
     expect(seen.InstanceLifecycle).toBeUndefined();
     const tags = Object.fromEntries((seen.Tags ?? []).map((t) => [t.Key, t.Value]));
-    expect(tags).toEqual({ Name: 'stagely-vm', team: 'previews' });
+    expect(tags).toMatchObject({ Name: 'stagely-vm', team: 'previews' });
 
     const attribute = await ec2.send(
       new DescribeInstanceAttributeCommand({ InstanceId: launched.instanceId, Attribute: 'userData' }),
@@ -91,7 +91,7 @@ describe('runInstances', () => {
     expect(root).toMatchObject({ Size: 33, VolumeType: 'gp3', Encrypted: true });
     expect(root?.Attachments?.[0]?.Device).toBe('/dev/sda1');
     expect(seen.BlockDeviceMappings?.[0]).toMatchObject({ DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true } });
-    expect(Object.fromEntries((root?.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({ Name: 'stagely-vm', team: 'previews' });
+    expect(Object.fromEntries((root?.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ Name: 'stagely-vm', team: 'previews', 'stagely:managed': 'true' });
   });
 
   it('puts the root volume on the device the image boots from', async () => {

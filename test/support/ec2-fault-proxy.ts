@@ -5,7 +5,9 @@
  * Point an EC2Client at `proxy.endpoint`; every request is recorded in `proxy.requests`. Each request
  * is offered to `proxy.rules` in order: the first rule that returns something decides. An
  * InjectedError is answered in the EC2 Query API error shape; 'reset' destroys the socket without an
- * answer; nothing forwards the request to moto unchanged and streams moto's answer back.
+ * answer; 'drop-answer' forwards the request to moto and then cuts the connection instead of passing
+ * the answer on (EC2 acted, the caller never heard); nothing forwards the request to moto unchanged
+ * and streams moto's answer back.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -34,10 +36,16 @@ export interface InjectedError {
   message?: string;
   /** HTTP status; by default 503 for throttling/unavailable codes, 500 for internal errors, else 400 (as EC2 does). */
   status?: number;
+  /** Let moto act on the request first, then answer with this error instead of moto's answer. */
+  afterForwarding?: boolean;
 }
 
-/** 'reset' destroys the socket without answering (the client sees a connection reset). */
-export type FaultRule = (request: Ec2Request) => InjectedError | 'reset' | undefined;
+/**
+ * 'reset' destroys the socket without answering (the client sees a connection reset); 'drop-answer'
+ * lets moto act on the request and then resets the connection instead of answering.
+ */
+export type Fault = InjectedError | 'reset' | 'drop-answer';
+export type FaultRule = (request: Ec2Request) => Fault | undefined;
 
 export interface Ec2FaultProxy {
   /** http://127.0.0.1:PORT */
@@ -80,9 +88,9 @@ export interface CountingRule extends FaultRule {
   readonly fired: number;
 }
 
-export function failWhen(match: (r: Ec2Request) => boolean, error: InjectedError | 'reset', times = Infinity): CountingRule {
+export function failWhen(match: (r: Ec2Request) => boolean, error: Fault, times = Infinity): CountingRule {
   let fired = 0;
-  const rule = (request: Ec2Request): InjectedError | 'reset' | undefined => {
+  const rule = (request: Ec2Request): Fault | undefined => {
     if (fired >= times || !match(request)) return undefined;
     fired += 1;
     return error;
@@ -145,7 +153,7 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
   const requests: Ec2Request[] = [];
   const rules: FaultRule[] = [];
 
-  const decide = (seen: Ec2Request): InjectedError | 'reset' | undefined => {
+  const decide = (seen: Ec2Request): Fault | undefined => {
     try {
       for (const rule of rules) {
         const verdict = rule(seen);
@@ -169,7 +177,7 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
     res.end(body);
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, seen: Ec2Request): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, seen: Ec2Request, instead?: 'drop-answer' | InjectedError): void => {
     const headers = endToEnd(req.headers);
     headers['content-length'] = body.length;
     const upstream = httpRequest(
@@ -184,6 +192,11 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
       },
       (answer) => {
         answer.once('error', () => res.destroy());
+        if (instead !== undefined) {
+          answer.resume();
+          answer.once('end', () => (instead === 'drop-answer' ? req.socket.destroy() : inject(res, instead)));
+          return;
+        }
         const rewrite = proxy.rewrite;
         if (rewrite === undefined) {
           res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
@@ -215,9 +228,13 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
         if (verdict === 'reset') {
           seen.injected = 'reset';
           req.socket.destroy();
+        } else if (verdict === 'drop-answer') {
+          seen.injected = 'drop-answer';
+          forward(req, res, body, seen, 'drop-answer');
         } else if (verdict !== undefined) {
           seen.injected = verdict.code;
-          inject(res, verdict);
+          if (verdict.afterForwarding) forward(req, res, body, seen, verdict);
+          else inject(res, verdict);
         } else {
           forward(req, res, body, seen);
         }

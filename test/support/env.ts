@@ -21,9 +21,11 @@ const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 /**
  * Per-region clients for the activities, all sent to one endpoint (moto, or a fault proxy in front of
- * it), recording which regions were asked for. SDK retries are off so tests see each call.
+ * it), recording which regions were asked for. SDK retries are off so tests see each call, unless
+ * `sdkRetries` keeps the SDK's defaults (3 attempts), as the worker has them.
  */
-export function endpointClients(endpoint = motoEndpoint()): AwsClients & { regions: string[]; destroy(): void } {
+export function endpointClients(endpoint = motoEndpoint(), options: { sdkRetries?: boolean } = {}): AwsClients & { regions: string[]; destroy(): void } {
+  const maxAttempts = options.sdkRetries ? 3 : 1;
   const ec2 = new Map<string, EC2Client>();
   const ssm = new Map<string, SSMClient>();
   const regions: string[] = [];
@@ -35,8 +37,8 @@ export function endpointClients(endpoint = motoEndpoint()): AwsClients & { regio
   };
   return {
     regions,
-    ec2: (region) => get(ec2, region, () => new EC2Client({ region, endpoint, credentials: TEST_CREDENTIALS, maxAttempts: 1 })),
-    ssm: (region) => get(ssm, region, () => new SSMClient({ region, endpoint, credentials: TEST_CREDENTIALS, maxAttempts: 1 })),
+    ec2: (region) => get(ec2, region, () => new EC2Client({ region, endpoint, credentials: TEST_CREDENTIALS, maxAttempts })),
+    ssm: (region) => get(ssm, region, () => new SSMClient({ region, endpoint, credentials: TEST_CREDENTIALS, maxAttempts })),
     destroy: () => [...ec2.values(), ...ssm.values()].forEach((c) => c.destroy()),
   };
 }

@@ -11,6 +11,8 @@ export interface FakeEc2Script {
   /** Launch behaviour; the default launches INSTANCE_ID, then INSTANCE_ID_2, ... */
   launch?: (request: LaunchRequest, call: number) => Promise<{ instanceId: string; launchedAt?: string }>;
   terminate?: (ref: InstanceRef) => Promise<{ instanceId: string; alreadyGone: boolean }>;
+  /** The unknown-outcome sweep; the default finds nothing. */
+  sweep?: (clientToken: string) => Promise<string[]>;
   image?: (request: ImageRequest) => Promise<ResolvedImage>;
 }
 
@@ -19,7 +21,12 @@ export interface FakeEc2Calls {
   launched: LaunchRequest[];
   described: string[];
   terminated: string[];
+  /** Client tokens of launches the workflow swept after an unknown outcome. */
+  swept: string[];
 }
+
+/** The activities a provision uses. */
+export type ProvisionActivities = Pick<Activities, 'resolveImage' | 'runInstances' | 'describeInstance' | 'terminateInstance' | 'terminateLaunchedBy' | 'validateCredentials'>;
 
 export const INSTANCE_ID = 'i-0fa1e5ca1ab1ec0de';
 export const LAUNCHED_AT = '2026-11-25T12:00:00.000Z';
@@ -43,10 +50,10 @@ export function staticImage(request: ImageRequest): ResolvedImage {
   return { imageId, source: 'static', rootDeviceName: '/dev/sda1' };
 }
 
-export function fakeEc2(script: FakeEc2Script = {}): { activities: Activities; calls: FakeEc2Calls } {
-  const calls: FakeEc2Calls = { images: [], launched: [], described: [], terminated: [] };
+export function fakeEc2(script: FakeEc2Script = {}): { activities: ProvisionActivities; calls: FakeEc2Calls } {
+  const calls: FakeEc2Calls = { images: [], launched: [], described: [], terminated: [], swept: [] };
   let launches = 0;
-  const activities: Activities = {
+  const activities: ProvisionActivities = {
     async resolveImage(request) {
       calls.images.push(request);
       return script.image ? script.image(request) : staticImage(request);
@@ -64,6 +71,10 @@ export function fakeEc2(script: FakeEc2Script = {}): { activities: Activities; c
     async terminateInstance(ref) {
       calls.terminated.push(ref.instanceId);
       return script.terminate ? script.terminate(ref) : { instanceId: ref.instanceId, alreadyGone: false };
+    },
+    async terminateLaunchedBy({ clientToken }) {
+      calls.swept.push(clientToken);
+      return script.sweep ? script.sweep(clientToken) : [];
     },
     async validateCredentials(region) {
       return { region: region ?? 'us-east-1', regionCount: 17 };

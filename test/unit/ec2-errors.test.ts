@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { classifyAwsError, isInstanceNotFound, toApplicationFailure } from '../../src/activities/ec2-errors';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { classifyAwsError, isInstanceNotFound, jitteredBackoffMs, toApplicationFailure } from '../../src/activities/ec2-errors';
 
 /** Shaped like an AWS SDK v3 service exception: EC2's code in `name`, the HTTP answer in `$metadata`. */
 function serviceError(name: string, httpStatusCode: number, fault: 'client' | 'server' = httpStatusCode >= 500 ? 'server' : 'client') {
@@ -148,5 +149,40 @@ describe('isInstanceNotFound', () => {
     ['undefined', undefined],
   ])('is false for %s', (_label, error) => {
     expect(isInstanceNotFound(error)).toBe(false);
+  });
+});
+
+describe('jitteredBackoffMs', () => {
+  it('doubles from 1 s, caps at 30 s, and keeps between half and all of the step', () => {
+    expect([1, 2, 3, 4, 5, 6, 9].map((a) => jitteredBackoffMs(a, () => 1))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    expect([1, 2, 6].map((a) => jitteredBackoffMs(a, () => 0))).toEqual([500, 1_000, 15_000]);
+  });
+
+  it('spreads retries of one attempt apart', () => {
+    const delays = new Set(Array.from({ length: 50 }, () => jitteredBackoffMs(4)));
+    expect(delays.size).toBeGreaterThan(10);
+    for (const delay of delays) expect(delay).toBeGreaterThanOrEqual(4_000);
+  });
+});
+
+describe('retry delay inside an activity', () => {
+  const throttled = Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
+
+  it('gives a retryable failure a jittered next-retry delay for its attempt', async () => {
+    const env = new MockActivityEnvironment({ attempt: 3 });
+    const result: unknown = await env.run(async () => toApplicationFailure(throttled, 'RunInstances'));
+    const failure = result as ApplicationFailure;
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBeGreaterThanOrEqual(2_000);
+    expect(failure.nextRetryDelay).toBeLessThanOrEqual(4_000);
+  });
+
+  it('leaves non-retryable failures and code outside activities alone', async () => {
+    const denied = Object.assign(new Error('denied'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
+    const env = new MockActivityEnvironment({ attempt: 3 });
+    const result: unknown = await env.run(async () => toApplicationFailure(denied, 'RunInstances'));
+    const failure = result as ApplicationFailure;
+    expect(failure.nextRetryDelay).toBeUndefined();
+    expect((toApplicationFailure(throttled, 'RunInstances') as ApplicationFailure).nextRetryDelay).toBeUndefined();
   });
 });

@@ -9,7 +9,7 @@ import type { Worker } from '@temporalio/worker';
 import type { ProvisionRequest, ProvisionResult, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
 import { uniqueName } from '../support/env';
-import { fakeEc2, INSTANCE_ID, LAUNCHED_AT, pending, ready, type FakeEc2Script } from '../support/fake-ec2';
+import { capacityError, fakeEc2, INSTANCE_ID, LAUNCHED_AT, pending, ready, type FakeEc2Script } from '../support/fake-ec2';
 import { createTimeSkippingEnv, createWorker } from '../support/workflow-env';
 
 let env: TestWorkflowEnvironment;
@@ -326,6 +326,79 @@ describe('unsuccessful runs terminate what they launched', () => {
   });
 });
 
+describe('a launch whose outcome is unknown', () => {
+  it('sweeps the launch token when the launch never answered, and reports the launch failure, not the sweep', async () => {
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      {
+        launch: async () => {
+          throw ApplicationFailure.retryable('RunInstances t4g.small failed: ECONNRESET', 'Ec2Unreachable');
+        },
+        sweep: async () => ['i-0aaaaaaaaaaaaaaaa'],
+      },
+      (handle) => failureOf(handle.result()),
+    );
+    expect(calls.launched.length).toBeGreaterThan(1);
+    // Every retry of the attempt used one token, and that token was swept once.
+    expect(new Set(calls.launched.map((l) => l.clientToken)).size).toBe(1);
+    expect(calls.swept).toEqual([calls.launched[0]?.clientToken]);
+    expect(outcome.cause).toBeInstanceOf(ActivityFailure);
+    // Under the activity failure (and its time-out, if the retries ran out of time): the launch's own error.
+    const chain: unknown[] = [];
+    for (let e: unknown = outcome.cause; e instanceof Error; e = e.cause) chain.push(e);
+    expect(chain.some((e) => e instanceof ApplicationFailure && e.type === 'Ec2Unreachable')).toBe(true);
+    expect(calls.terminated).toEqual([]);
+  });
+
+  it('reports the launch failure even when the sweep fails', async () => {
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      {
+        launch: async () => {
+          throw ApplicationFailure.nonRetryable('RunInstances failed: InvalidParameterValue', 'InvalidConfiguration');
+        },
+        sweep: async () => {
+          throw ApplicationFailure.nonRetryable('UnauthorizedOperation', 'InvalidCredentials');
+        },
+      },
+      (handle) => failureOf(handle.result()),
+    );
+    expect(calls.swept).toHaveLength(1);
+    expect((outcome.cause?.cause as ApplicationFailure).type).toBe('InvalidConfiguration');
+  });
+
+  it('does not sweep after a capacity refusal (EC2 launched nothing), only moves on', async () => {
+    const { calls } = await withProvision(
+      { ...SMALL_ARM, spotInstance: true },
+      {
+        launch: async (_request, call) => {
+          if (call === 1) throw capacityError();
+          return { instanceId: INSTANCE_ID, launchedAt: LAUNCHED_AT };
+        },
+      },
+      (handle) => handle.result(),
+    );
+    expect(calls.launched).toHaveLength(2);
+    expect(calls.swept).toEqual([]);
+  });
+
+  it('tells the compensation when the instance was launched, so "not found" right after launch is retried', async () => {
+    const refs: unknown[] = [];
+    await withProvision(
+      SMALL_ARM,
+      {
+        describe: () => ({ ...pending(), state: 'stopped' }),
+        terminate: async (ref) => {
+          refs.push(ref);
+          return { instanceId: ref.instanceId, alreadyGone: false };
+        },
+      },
+      (handle) => failureOf(handle.result()),
+    );
+    expect(refs).toEqual([{ region: 'us-east-1', instanceId: INSTANCE_ID, launchedAt: LAUNCHED_AT }]);
+  });
+});
+
 describe('failures before anything is launched', () => {
   it('surfaces a non-retryable launch failure with its type, WorkflowFailedError -> ActivityFailure -> ApplicationFailure', async () => {
     const { outcome, calls } = await withProvision(
@@ -347,6 +420,8 @@ describe('failures before anything is launched', () => {
     expect(calls.launched).toHaveLength(1);
     expect(calls.described).toEqual([]);
     expect(calls.terminated).toEqual([]);
+    // Not a capacity answer, so the launch's token is swept for anything it may have started.
+    expect(calls.swept).toEqual([calls.launched[0]?.clientToken]);
   });
 
   it.each([
@@ -362,6 +437,6 @@ describe('failures before anything is launched', () => {
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain(`${field}:`);
     expect(failure.details?.[0]).toEqual({ problems: [expect.objectContaining({ field })] });
-    expect(calls).toEqual({ images: [], launched: [], described: [], terminated: [] });
+    expect(calls).toEqual({ images: [], launched: [], described: [], terminated: [], swept: [] });
   });
 });

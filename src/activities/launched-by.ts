@@ -1,0 +1,66 @@
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { TransientFailureType } from '../common/failures';
+import { PROVISION_TOKEN_TAG } from '../common/tags';
+import type { AwsClients } from './aws-clients';
+import { toStatus, type InstanceStatus } from './describe-instance';
+import { abortSignal } from './ec2-context';
+import { toApplicationFailure } from './ec2-errors';
+
+/** Every instance launched with this token (its tag), in any state but long gone. */
+export async function findLaunchedBy(clients: AwsClients, region: string, clientToken: string): Promise<InstanceStatus[]> {
+  const found: InstanceStatus[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const output = await clients.ec2(region).send(
+        new DescribeInstancesCommand({
+          Filters: [{ Name: `tag:${PROVISION_TOKEN_TAG}`, Values: [clientToken] }],
+          ...(nextToken !== undefined && { NextToken: nextToken }),
+        }),
+        { abortSignal: abortSignal() },
+      );
+      for (const instance of output.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
+        if (instance.InstanceId) found.push(toStatus(instance.InstanceId, instance));
+      }
+      nextToken = output.NextToken;
+    } while (nextToken);
+  } catch (error) {
+    throw toApplicationFailure(error, `DescribeInstances by ${PROVISION_TOKEN_TAG}`);
+  }
+  return found;
+}
+
+export interface TokenSweep {
+  region: string;
+  clientToken: string;
+}
+
+/**
+ * Compensation for a launch whose outcome is unknown (its activity failed after EC2 may have accepted
+ * the call): terminates whatever carries the token and returns the ids. Throws (retryably) until EC2
+ * reports each one shutting down, so the workflow's retry policy keeps at it.
+ */
+export async function terminateLaunchedBy(clients: AwsClients, { region, clientToken }: TokenSweep): Promise<string[]> {
+  const live = (await findLaunchedBy(clients, region, clientToken)).filter((i) => i.state !== 'terminated');
+  if (live.length === 0) return [];
+  const ids = live.map((i) => i.instanceId);
+  log.warn('A launch whose outcome was unknown did start instances; terminating them', { instanceIds: ids });
+  let output;
+  try {
+    output = await clients.ec2(region).send(new TerminateInstancesCommand({ InstanceIds: ids }), { abortSignal: abortSignal() });
+  } catch (error) {
+    throw toApplicationFailure(error, `TerminateInstances ${ids.join(', ')}`);
+  }
+  const unconfirmed = ids.filter((id) => !isShuttingDown(output.TerminatingInstances?.find((t) => t.InstanceId === id)?.CurrentState?.Name));
+  if (unconfirmed.length > 0) {
+    throw ApplicationFailure.retryable(`EC2 did not confirm the termination of ${unconfirmed.join(', ')}`, TransientFailureType.Ec2Unavailable);
+  }
+  return ids;
+}
+
+/** EC2's own word that billing stops: the instance is shutting down or terminated. */
+export function isShuttingDown(ec2StateName: string | undefined): boolean {
+  return ec2StateName === 'shutting-down' || ec2StateName === 'terminated';
+}

@@ -1,0 +1,149 @@
+/**
+ * reapOrphans: terminates Stagely-managed instances whose provisioning run did not succeed (failed,
+ * cancelled, terminated, timed out) or is unknown to Temporal, once they are older than a grace
+ * period. A provision terminates what it launched when it fails; this catches what that misses (a
+ * compensation that gave up, a worker lost mid-launch, a run terminated by an operator, which runs no
+ * compensation at all). Runs on a Temporal Schedule (`npm run schedules`); `dryRun` only lists.
+ *
+ * The decisions are src/common/reaping.ts; this file gathers the facts and acts on them.
+ */
+import { ApplicationFailure, log, type ActivityOptions } from '@temporalio/workflow';
+import type { ManagedInstance } from '../activities';
+import { FailureType } from '../common/failures';
+import { formatDuration } from '../common/durations';
+import {
+  describeReapProblems,
+  KEEP_CODES,
+  reapDecision,
+  runRefFromTags,
+  validateReapRequest,
+  type KeepCode,
+  type ReapedInstance,
+  type ReapReport,
+  type ReapRequest,
+  type RunRef,
+  type RunStatus,
+} from '../common/reaping';
+import { call } from './activity-profiles';
+
+/** Listing and run lookups: reads, each bounded; a failure reaps nothing and the next run tries again. */
+const SCAN: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};
+
+/** A batch of terminations; the EC2 call budget may pace a large one, so allow minutes. */
+const REAP: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  scheduleToCloseTimeout: '30m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+};
+
+/** Runs looked up per activity, and instances terminated per activity: keeps the history short. */
+const LOOKUP_BATCH = 100;
+const TERMINATE_BATCH = 50;
+
+export async function reapOrphans(request?: ReapRequest): Promise<ReapReport> {
+  const checked = validateReapRequest(request);
+  if (!checked.ok) {
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidSpec,
+      message: describeReapProblems(checked.problems),
+      nonRetryable: true,
+      details: [{ problems: checked.problems }],
+    });
+  }
+  const { graceMs, dryRun } = checked.spec;
+
+  const where = checked.spec.regions?.join(', ') ?? "the worker's regions";
+  const listed = await call(SCAN, `List Stagely-managed instances in ${where}`).listManagedInstances(
+    checked.spec.regions === undefined ? {} : { regions: checked.spec.regions },
+  );
+
+  const { statuses, retentionMs } = await lookUpRuns(listed.instances);
+  const now = Date.now();
+  const reaped: ReapedInstance[] = [];
+  const kept = Object.fromEntries(KEEP_CODES.map((code) => [code, 0])) as Record<KeepCode, number>;
+  for (const instance of listed.instances) {
+    const ref = runRefFromTags(instance.workflowId, instance.runId);
+    const runStatus: RunStatus = ref === undefined ? 'NO_RUN_TAGS' : (statuses.get(refKey(ref)) ?? 'UNKNOWN');
+    const decision = reapDecision({
+      launchTime: instance.launchedAt,
+      runStatus,
+      now,
+      graceMs,
+      ...(retentionMs !== undefined && { retentionMs }),
+      ...(instance.workflowId !== undefined && { workflowId: instance.workflowId }),
+    });
+    // Not `workflowId`/`runId`: those keys name the reaper's own run in every workflow log line.
+    const facts = {
+      region: instance.region,
+      instanceId: instance.instanceId,
+      ...(instance.workflowId !== undefined && { provisionWorkflowId: instance.workflowId }),
+      ...(instance.runId !== undefined && { provisionRunId: instance.runId }),
+      runStatus,
+    };
+    if (!decision.reap) {
+      kept[decision.code]++;
+      // Worth a look: an orphan the reaper will not touch, for a reason other than its youth.
+      if (decision.code === 'run-may-have-expired' || decision.code === 'workflow-id-truncated' || decision.code === 'status-unclear') {
+        log.warn('Keeping a managed instance the reaper cannot judge', { ...facts, reason: decision.reason });
+      }
+      continue;
+    }
+    log.info(dryRun ? 'Dry run: would reap orphaned instance' : 'Reaping orphaned instance', { ...facts, reason: decision.reason });
+    const entry: ReapedInstance = { region: instance.region, instanceId: instance.instanceId, runStatus, code: decision.code, reason: decision.reason };
+    if (instance.workflowId !== undefined) entry.workflowId = instance.workflowId;
+    if (instance.runId !== undefined) entry.runId = instance.runId;
+    if (instance.launchedAt !== undefined) entry.launchedAt = instance.launchedAt;
+    reaped.push(entry);
+  }
+
+  if (!dryRun) await terminate(reaped);
+
+  const report: ReapReport = { dryRun, regions: listed.regions, gracePeriod: formatDuration(graceMs), scanned: listed.instances.length, reaped, kept };
+  log.info(dryRun ? 'Dry run finished; nothing was terminated' : 'Reaping finished', {
+    scanned: report.scanned,
+    reaped: reaped.length,
+    regions: report.regions,
+  });
+  return report;
+}
+
+/** The status of every distinct run the instances name, a batch per activity. */
+async function lookUpRuns(instances: readonly ManagedInstance[]): Promise<{ statuses: Map<string, RunStatus>; retentionMs?: number }> {
+  const refs = new Map<string, RunRef>();
+  for (const instance of instances) {
+    const ref = runRefFromTags(instance.workflowId, instance.runId);
+    if (ref !== undefined) refs.set(refKey(ref), ref);
+  }
+  const unique = [...refs.values()];
+  const statuses = new Map<string, RunStatus>();
+  let retentionMs: number | undefined;
+  for (let start = 0; start < unique.length; start += LOOKUP_BATCH) {
+    const batch = unique.slice(start, start + LOOKUP_BATCH);
+    const lookup = await call(SCAN, `Look up ${batch.length} provisioning run${batch.length === 1 ? '' : 's'} in Temporal`).describeRuns(batch);
+    batch.forEach((ref, i) => statuses.set(refKey(ref), lookup.statuses[i] ?? 'UNKNOWN'));
+    retentionMs = lookup.retentionMs;
+  }
+  return retentionMs === undefined ? { statuses } : { statuses, retentionMs };
+}
+
+async function terminate(reaped: readonly ReapedInstance[]): Promise<void> {
+  const byRegion = new Map<string, ReapedInstance[]>();
+  for (const entry of reaped) byRegion.set(entry.region, [...(byRegion.get(entry.region) ?? []), entry]);
+  for (const [region, entries] of byRegion) {
+    for (let start = 0; start < entries.length; start += TERMINATE_BATCH) {
+      const batch = entries.slice(start, start + TERMINATE_BATCH);
+      await call(REAP, `Terminate ${batch.length} orphaned instance${batch.length === 1 ? '' : 's'} in ${region}`).terminateOrphans({
+        region,
+        instances: batch.map(({ instanceId, reason }) => ({ instanceId, reason })),
+      });
+    }
+  }
+}
+
+function refKey({ workflowId, runId }: RunRef): string {
+  return `${runId}/${workflowId}`;
+}

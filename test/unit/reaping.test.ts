@@ -1,0 +1,156 @@
+import {
+  DEFAULT_REAP_GRACE_MS,
+  reapDecision,
+  RETENTION_MARGIN_MS,
+  runRefFromTags,
+  validateReapRequest,
+  type ReapFacts,
+  type RunStatus,
+} from '../../src/common/reaping';
+import { awsSettings } from '../../src/config';
+
+const NOW = Date.parse('2026-03-01T12:00:00.000Z');
+const HOUR = 3_600_000;
+const GRACE = 30 * 60_000;
+const RETENTION = 72 * HOUR;
+const RUN_ID = '0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+
+/** An instance launched `ageMs` ago whose run has `runStatus`. */
+function facts(runStatus: RunStatus, ageMs: number, extra: Partial<ReapFacts> = {}): ReapFacts {
+  return { launchTime: new Date(NOW - ageMs).toISOString(), runStatus, now: NOW, graceMs: GRACE, retentionMs: RETENTION, ...extra };
+}
+
+describe('reapDecision', () => {
+  it.each<[RunStatus, string]>([
+    ['FAILED', 'run-failed'],
+    ['CANCELLED', 'run-cancelled'],
+    ['TERMINATED', 'run-terminated'],
+    ['TIMED_OUT', 'run-timed-out'],
+    ['NOT_FOUND', 'run-unknown'],
+    ['NO_RUN_TAGS', 'no-run-tags'],
+  ])('reaps an instance past the grace period whose run is %s', (status, code) => {
+    const decision = reapDecision(facts(status, 2 * HOUR));
+    expect(decision).toMatchObject({ reap: true, code });
+    expect(decision.reason).toContain('launched 2h ago (grace period 30m)');
+  });
+
+  it.each<[RunStatus, string]>([
+    ['COMPLETED', 'run-completed'],
+    ['RUNNING', 'run-open'],
+    ['PAUSED', 'run-open'],
+    ['CONTINUED_AS_NEW', 'run-continued-as-new'],
+    ['UNSPECIFIED', 'status-unclear'],
+    ['UNKNOWN', 'status-unclear'],
+  ])('keeps an instance of any age whose run is %s', (status, code) => {
+    for (const age of [0, 2 * HOUR, 365 * 24 * HOUR]) {
+      expect(reapDecision(facts(status, age))).toMatchObject({ reap: false, code });
+    }
+  });
+
+  it('keeps an instance whose run completed even without a launch time or grace period', () => {
+    expect(reapDecision(facts('COMPLETED', 0, { launchTime: undefined, graceMs: 0 }))).toMatchObject({ reap: false, code: 'run-completed' });
+  });
+
+  it('counts the grace period from launch: kept one millisecond before it ends, reaped when it ends', () => {
+    expect(reapDecision(facts('FAILED', GRACE - 1))).toMatchObject({ reap: false, code: 'within-grace' });
+    expect(reapDecision(facts('FAILED', GRACE))).toMatchObject({ reap: true, code: 'run-failed' });
+    expect(reapDecision(facts('NOT_FOUND', GRACE - 1))).toMatchObject({ reap: false, code: 'within-grace' });
+    expect(reapDecision(facts('NO_RUN_TAGS', GRACE - 1))).toMatchObject({ reap: false, code: 'within-grace' });
+  });
+
+  it('reaps at once with a zero grace period, and treats a launch time in the future as age zero', () => {
+    expect(reapDecision(facts('CANCELLED', 0, { graceMs: 0 }))).toMatchObject({ reap: true });
+    expect(reapDecision(facts('CANCELLED', -5 * 60_000, { graceMs: 60_000 }))).toMatchObject({ reap: false, code: 'within-grace' });
+  });
+
+  it('accepts the launch time as epoch milliseconds', () => {
+    expect(reapDecision(facts('FAILED', 0, { launchTime: NOW - HOUR }))).toMatchObject({ reap: true });
+  });
+
+  it('keeps an orphan candidate whose launch time EC2 did not report', () => {
+    for (const launchTime of [undefined, 'yesterday']) {
+      expect(reapDecision(facts('FAILED', 0, { launchTime }))).toMatchObject({ reap: false, code: 'launch-time-unknown' });
+    }
+  });
+
+  it('keeps an instance whose run is missing once its history could have expired with the retention period', () => {
+    const limit = RETENTION - RETENTION_MARGIN_MS;
+    expect(reapDecision(facts('NOT_FOUND', limit - 1))).toMatchObject({ reap: true, code: 'run-unknown' });
+    expect(reapDecision(facts('NOT_FOUND', limit))).toMatchObject({ reap: false, code: 'run-may-have-expired' });
+    expect(reapDecision(facts('NOT_FOUND', 30 * 24 * HOUR))).toMatchObject({ reap: false, code: 'run-may-have-expired' });
+    // A closed run's status is final; retention does not matter for it.
+    expect(reapDecision(facts('FAILED', 30 * 24 * HOUR))).toMatchObject({ reap: true, code: 'run-failed' });
+  });
+
+  it('keeps an instance whose run is missing when the retention period is unknown', () => {
+    const { retentionMs: _, ...noRetention } = facts('NOT_FOUND', 2 * HOUR);
+    expect(reapDecision(noRetention)).toMatchObject({ reap: false, code: 'run-may-have-expired' });
+  });
+
+  it('keeps an instance whose run is missing when its workflow ID tag may have been cut at 256 characters', () => {
+    expect(reapDecision(facts('NOT_FOUND', 2 * HOUR, { workflowId: 'w'.repeat(256) }))).toMatchObject({ reap: false, code: 'workflow-id-truncated' });
+    expect(reapDecision(facts('NOT_FOUND', 2 * HOUR, { workflowId: 'w'.repeat(255) }))).toMatchObject({ reap: true, code: 'run-unknown' });
+    expect(reapDecision(facts('FAILED', 2 * HOUR, { workflowId: 'w'.repeat(256) }))).toMatchObject({ reap: true, code: 'run-failed' });
+  });
+});
+
+describe('runRefFromTags', () => {
+  it('names a run only with both tags and a UUID run ID', () => {
+    expect(runRefFromTags('pr-42', RUN_ID)).toEqual({ workflowId: 'pr-42', runId: RUN_ID });
+    expect(runRefFromTags('pr-42', RUN_ID.toUpperCase())).toEqual({ workflowId: 'pr-42', runId: RUN_ID.toUpperCase() });
+    expect(runRefFromTags(undefined, RUN_ID)).toBeUndefined();
+    expect(runRefFromTags('pr-42', undefined)).toBeUndefined();
+    expect(runRefFromTags('', RUN_ID)).toBeUndefined();
+    expect(runRefFromTags('pr-42', 'not-a-run-id')).toBeUndefined();
+  });
+});
+
+describe('validateReapRequest', () => {
+  it('defaults to a real run with a 30 minute grace period in the worker\'s regions', () => {
+    for (const input of [undefined, null, {}]) {
+      expect(validateReapRequest(input)).toEqual({ ok: true, spec: { graceMs: DEFAULT_REAP_GRACE_MS, dryRun: false } });
+    }
+    expect(DEFAULT_REAP_GRACE_MS).toBe(30 * 60_000);
+  });
+
+  it('reads regions, grace period and dry run', () => {
+    expect(validateReapRequest({ regions: ['eu-west-1', 'us-east-1'], gracePeriod: '1h30m', dryRun: true })).toEqual({
+      ok: true,
+      spec: { regions: ['eu-west-1', 'us-east-1'], graceMs: 90 * 60_000, dryRun: true },
+    });
+    expect(validateReapRequest({ gracePeriod: 0 })).toEqual({ ok: true, spec: { graceMs: 0, dryRun: false } });
+  });
+
+  it.each<[unknown, string]>([
+    ['us-east-1', 'must be a JSON object'],
+    [{ region: 'us-east-1' }, 'region: unknown field'],
+    [{ regions: [] }, 'regions: must be a non-empty array'],
+    [{ regions: 'us-east-1' }, 'regions: must be a non-empty array'],
+    [{ regions: ['us-east1'] }, 'regions: "us-east1" is not an AWS region'],
+    [{ regions: ['us-east-1', 'us-east-1'] }, 'is named twice'],
+    [{ gracePeriod: 'soon' }, 'gracePeriod: must be a duration string'],
+    [{ gracePeriod: -1 }, 'gracePeriod: must be between 0 and 168h'],
+    [{ gracePeriod: '8d' }, 'gracePeriod: must be a duration string'],
+    [{ gracePeriod: '200h' }, 'gracePeriod: must be between 0 and 168h'],
+    [{ dryRun: 'yes' }, 'dryRun: must be true or false'],
+  ])('refuses %j (%s)', (input, message) => {
+    const checked = validateReapRequest(input);
+    expect(checked.ok).toBe(false);
+    expect(checked.ok ? [] : checked.problems.join('; ')).toContain(message);
+  });
+});
+
+describe('STAGELY_REAPER_REGIONS', () => {
+  it("defaults to the worker's region", () => {
+    expect(awsSettings({}).reaperRegions).toEqual(['us-east-1']);
+    expect(awsSettings({ AWS_REGION: 'eu-west-1' }).reaperRegions).toEqual(['eu-west-1']);
+  });
+
+  it('reads a comma-separated list, without duplicates', () => {
+    expect(awsSettings({ STAGELY_REAPER_REGIONS: 'us-east-1, eu-west-1,us-east-1' }).reaperRegions).toEqual(['us-east-1', 'eu-west-1']);
+  });
+
+  it.each(['us-east1', ',', 'eu-west-1,mars-1'])('refuses %p', (value) => {
+    expect(() => awsSettings({ STAGELY_REAPER_REGIONS: value })).toThrow('STAGELY_REAPER_REGIONS');
+  });
+});
