@@ -3,6 +3,7 @@
  *
  * Workflows import only the type: `proxyActivities<Activities>()`.
  */
+import { Context } from '@temporalio/activity';
 import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from '../common/images';
 import type { RunRef } from '../common/reaping';
 import type { AwsClients } from './aws-clients';
@@ -63,7 +64,7 @@ export function createActivities(options: ActivityOptions) {
     terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
     listManagedInstances: async (request: { regions?: string[] }) => {
       const regions = request.regions ?? options.reaperRegions ?? [options.defaultRegion ?? DEFAULT_REGION];
-      return { regions, instances: await listManagedInstances(clients, regions) };
+      return { regions, instances: await listManagedInstances(clients, regions, Context.current().info.namespace) };
     },
     describeRuns: (refs: RunRef[]) => describeRuns(refs),
     terminateOrphans: (batch: OrphanBatch) => terminateOrphans(clients, batch),

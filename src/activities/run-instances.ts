@@ -61,6 +61,7 @@ export async function runInstances(clients: AwsClients, request: LaunchRequest):
     }
   }
   const provenance = provenanceTags({
+    namespace: info.namespace,
     workflowId: info.workflowExecution?.workflowId ?? '',
     runId: info.workflowExecution?.runId ?? '',
     token: request.clientToken,

@@ -64,11 +64,15 @@ export function describeType(value: unknown): string {
 
 /** A short, printable rendering of a user-supplied value for error messages. */
 export function quote(value: unknown): string {
-  return truncate(typeof value === 'string' ? JSON.stringify(value) : String(value), 40);
+  // Only the start matters: a megabyte string is quoted as fast as a short one. 84 UTF-16 units hold
+  // more than 40 code points, plus room for JSON escapes, so the output is the same either way.
+  const text = typeof value === 'string' ? JSON.stringify(value.length > 84 ? value.slice(0, 84) : value) : String(value);
+  return truncate(text, 40);
 }
 
 /** Shortens to at most `max` characters, counting code points so an emoji is never split. */
 export function truncate(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length > max ? `${chars.slice(0, max - 3).join('')}...` : text;
+  // Looks at no more than max + 1 code points (at most 2 UTF-16 units each) of a long text.
+  const chars = Array.from(text.length > 2 * max + 2 ? text.slice(0, 2 * max + 2) : text);
+  return chars.length > max || text.length > 2 * max + 2 ? `${chars.slice(0, max - 3).join('')}...` : text;
 }

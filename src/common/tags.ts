@@ -13,6 +13,11 @@ export const PROVISION_TOKEN_TAG = 'stagely:provision-token';
 /** The provisioning run that launched the instance. */
 export const WORKFLOW_ID_TAG = 'stagely:workflow-id';
 export const RUN_ID_TAG = 'stagely:run-id';
+/**
+ * The Temporal namespace of that run. Two deployments (staging, production) may share an AWS account;
+ * each reaper judges only instances from its own namespace, where it can look the run up.
+ */
+export const NAMESPACE_TAG = 'stagely:namespace';
 
 /** Prefix reserved for the tags above. */
 export const RESERVED_TAG_PREFIX = 'stagely:';
@@ -21,6 +26,7 @@ export const RESERVED_TAG_PREFIX = 'stagely:';
 const MAX_TAG_VALUE = 256;
 
 export interface Provenance {
+  namespace: string;
   workflowId: string;
   runId: string;
   /** The launch attempt's ClientToken. */
@@ -34,5 +40,6 @@ export function provenanceTags(provenance: Provenance): Record<string, string> {
     [PROVISION_TOKEN_TAG]: provenance.token,
     [WORKFLOW_ID_TAG]: provenance.workflowId.slice(0, MAX_TAG_VALUE),
     [RUN_ID_TAG]: provenance.runId,
+    [NAMESPACE_TAG]: provenance.namespace,
   };
 }

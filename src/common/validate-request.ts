@@ -3,7 +3,8 @@
  *
  * Input arrives as untrusted JSON from the backend or the `temporal` CLI, so every field is checked
  * for type, range and spelling, unknown fields are refused (a typo like "spot" must not silently
- * launch an on-demand VM), and every problem is reported at once, each naming its field.
+ * launch an on-demand VM), and every problem is reported at once (up to MAX_PROBLEMS), each naming its
+ * field. Whatever the input, the answer stays short: names and values are echoed truncated.
  */
 import type { ProvisionRequest } from './contract';
 import { describeType, formatDuration, parseDuration, quote, truncate } from './durations';
@@ -23,8 +24,10 @@ import { provenanceTags, RESERVED_TAG_PREFIX } from './tags';
 
 /** EC2 refuses user data over 16 KiB (before base64). */
 export const MAX_USER_DATA_BYTES = 16 * 1024;
-/** EC2's limit per resource is 50; Stagely's own provenance tags (common/tags.ts) take four of them. */
-export const MAX_TAGS = 50 - Object.keys(provenanceTags({ workflowId: '', runId: '', token: '' })).length;
+/** Stagely's own provenance tags (common/tags.ts), on every instance besides the caller's. */
+const STAGELY_TAG_COUNT = Object.keys(provenanceTags({ namespace: '', workflowId: '', runId: '', token: '' })).length;
+/** EC2's limit per resource is 50, less Stagely's own tags. */
+export const MAX_TAGS = 50 - STAGELY_TAG_COUNT;
 export const MAX_TAG_KEY_LENGTH = 128;
 export const MAX_TAG_VALUE_LENGTH = 256;
 /** The default-VPC limit of security groups per network interface is 5; 16 is EC2's hard ceiling. */
@@ -32,6 +35,11 @@ export const MAX_SECURITY_GROUPS = 16;
 /** One subnet per availability zone; no region has more than six. */
 export const MAX_SUBNETS = 6;
 export const DEFAULT_NAME_TAG = 'stagely-vm';
+/**
+ * Problems listed at most; the last then says how many more there were. A request of thousands of
+ * bad fields or tags still gets a short message and a small InvalidSpec failure.
+ */
+export const MAX_PROBLEMS = 10;
 
 export const DEFAULT_IP_WAIT_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 5_000;
@@ -113,7 +121,7 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
     if (!(KNOWN_FIELDS as readonly string[]).includes(key)) {
       const meant = KNOWN_FIELDS.find((known) => known.toLowerCase() === key.toLowerCase());
       problem(
-        key,
+        fieldName(key),
         meant
           ? `unknown field; field names are case-sensitive, did you mean "${meant}"?`
           : `unknown field; allowed fields are ${KNOWN_FIELDS.join(', ')}`,
@@ -164,7 +172,7 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
     ipWaitTimeoutMs === undefined ||
     pollIntervalMs === undefined
   ) {
-    return { ok: false, problems };
+    return { ok: false, problems: listed(problems) };
   }
   const spec: ProvisionSpec = {
     size,
@@ -205,15 +213,30 @@ export function validateTeardownRequest(input: unknown): TeardownCheck {
     return { ok: false, problems };
   }
   for (const key of Object.keys(input)) {
-    if (key !== 'instanceId' && key !== 'region') problem(key, 'unknown field; allowed fields are instanceId, region');
+    if (key !== 'instanceId' && key !== 'region') problem(fieldName(key), 'unknown field; allowed fields are instanceId, region');
   }
   const instanceId =
     input.instanceId === undefined
       ? (problem('instanceId', 'is required'), undefined)
       : checkId(input.instanceId, 'instanceId', INSTANCE_ID, 'i-0123456789abcdef0', problem);
   const region = checkRegion(input.region, problem);
-  if (problems.length > 0 || instanceId === undefined || region === undefined) return { ok: false, problems };
+  if (problems.length > 0 || instanceId === undefined || region === undefined) return { ok: false, problems: listed(problems) };
   return { ok: true, request: { instanceId, region } };
+}
+
+/** The first MAX_PROBLEMS - 1 problems and a count of the rest, when there are more than MAX_PROBLEMS. */
+function listed(problems: SpecProblem[]): SpecProblem[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  const rest = problems.length - (MAX_PROBLEMS - 1);
+  return [...problems.slice(0, MAX_PROBLEMS - 1), { field: '(request)', message: `${rest} more problems not listed; fix the ones above first` }];
+}
+
+/**
+ * A caller's field or tag name as problems name it: at most 40 characters. Only the start of a huge
+ * name is looked at (84 UTF-16 units hold more than 40 code points), so a 1 MB name costs nothing.
+ */
+function fieldName(name: string): string {
+  return truncate(name.length > 84 ? name.slice(0, 84) : name, 40);
 }
 
 /** One line a person can act on, naming every problem. */
@@ -272,7 +295,7 @@ function checkTags(value: unknown, problem: Report): Record<string, string> | un
   }
   let valid = true;
   for (const [key, tagValue] of Object.entries(value)) {
-    const field = `tags.${truncate(key, 40)}`;
+    const field = `tags.${fieldName(key)}`;
     const keyLength = codePointLength(key);
     if (keyLength < 1 || keyLength > MAX_TAG_KEY_LENGTH) {
       problem(field, `tag keys must be 1 to ${MAX_TAG_KEY_LENGTH} characters (got ${keyLength})`);
@@ -296,7 +319,7 @@ function checkTags(value: unknown, problem: Report): Record<string, string> | un
   }
   const count = tags.size;
   if (count > MAX_TAGS) {
-    problem('tags', `an instance may carry at most ${MAX_TAGS} tags including "Name"; Stagely adds its own four (got ${count})`);
+    problem('tags', `an instance may carry at most ${MAX_TAGS} tags including "Name"; Stagely adds ${STAGELY_TAG_COUNT} of its own (got ${count})`);
     valid = false;
   }
   return valid ? Object.fromEntries(tags) : undefined;
@@ -335,9 +358,10 @@ function checkIdList(
   }
   const ids: string[] = [];
   let valid = true;
-  value.forEach((id: unknown, index) => {
+  // An index loop, not forEach: forEach skips the holes of a sparse array, which would drop them silently.
+  for (let index = 0; index < value.length; index++) {
     const itemField = `${field}[${index}]`;
-    const checked = checkId(id, itemField, pattern, example, problem);
+    const checked = checkId(value[index], itemField, pattern, example, problem);
     if (checked === undefined) {
       valid = false;
     } else if (ids.includes(checked)) {
@@ -346,7 +370,7 @@ function checkIdList(
     } else {
       ids.push(checked);
     }
-  });
+  }
   return valid ? ids : undefined;
 }
 

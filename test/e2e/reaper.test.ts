@@ -61,7 +61,7 @@ const ORPHANS: Record<string, string> = {
   noRunTags: 'no-run-tags',
 };
 /** The ones it must leave alone (all running). */
-const KEPT = ['completed', 'running', 'unmanaged'];
+const KEPT = ['completed', 'running', 'unmanaged', 'otherNamespace'];
 
 beforeAll(async () => {
   worker = await startWorker(env, { logDir: TEST_LOG_DIR });
@@ -78,14 +78,16 @@ beforeAll(async () => {
   };
   failedRun = runs.failed;
   for (const name of ['completed', 'failed', 'cancelled', 'terminated', 'timedOut', 'running', 'unknown'] as const) {
-    seeded[name] = await seed(name, provenanceTags({ ...runs[name], token: `${runs[name].runId}-1` }));
+    seeded[name] = await seed(name, provenanceTags({ namespace: 'default', ...runs[name], token: `${runs[name].runId}-1` }));
   }
-  seeded.failedStopped = await seed('failedStopped', provenanceTags({ ...runs.failed, token: `${runs.failed.runId}-2` }));
+  seeded.failedStopped = await seed('failedStopped', provenanceTags({ namespace: 'default', ...runs.failed, token: `${runs.failed.runId}-2` }));
   await ec2.send(new StopInstancesCommand({ InstanceIds: [seeded.failedStopped] }));
   seeded.noRunTags = await seed('noRunTags', { [MANAGED_TAG]: 'true' });
   // Tagged by a failed run but not managed: the reaper must never look at it.
-  const { [MANAGED_TAG]: _, ...unmanaged } = provenanceTags({ ...runs.failed, token: `${runs.failed.runId}-3` });
+  const { [MANAGED_TAG]: _, ...unmanaged } = provenanceTags({ namespace: 'default', ...runs.failed, token: `${runs.failed.runId}-3` });
   seeded.unmanaged = await seed('unmanaged', unmanaged);
+  // Launched from another namespace sharing the account: only that namespace's reaper may judge it.
+  seeded.otherNamespace = await seed('otherNamespace', provenanceTags({ namespace: 'staging', ...runs.unknown, token: `${runs.unknown.runId}-4` }));
 }, 240_000);
 
 afterAll(async () => {

@@ -136,16 +136,16 @@ describe('validateProvisionRequest: boundaries that are accepted', () => {
     expect(specOf({ ...minimal, userData }).userData).toBe(userData);
   });
 
-  it('accepts 45 caller tags plus Name (46 tags, leaving EC2\'s other four for Stagely\'s own)', () => {
-    const tags = specOf({ ...minimal, tags: manyTags(45) }).tags;
-    expect(Object.keys(tags)).toHaveLength(46);
+  it('accepts 44 caller tags plus Name (45 tags, leaving EC2\'s other five for Stagely\'s own)', () => {
+    const tags = specOf({ ...minimal, tags: manyTags(44) }).tags;
+    expect(Object.keys(tags)).toHaveLength(45);
     expect(tags.Name).toBe('stagely-vm');
-    expect(tags['tag-45']).toBe('value-45');
+    expect(tags['tag-44']).toBe('value-44');
   });
 
-  it('accepts 46 caller tags when one of them is Name', () => {
-    const tags = specOf({ ...minimal, tags: { ...manyTags(45), Name: 'mine' } }).tags;
-    expect(Object.keys(tags)).toHaveLength(46);
+  it('accepts 45 caller tags when one of them is Name', () => {
+    const tags = specOf({ ...minimal, tags: { ...manyTags(44), Name: 'mine' } }).tags;
+    expect(Object.keys(tags)).toHaveLength(45);
     expect(tags.Name).toBe('mine');
   });
 
@@ -303,7 +303,7 @@ describe('validateProvisionRequest: bad requests', () => {
     ['tag value of 257 characters', { ...minimal, tags: { team: 'v'.repeat(257) } }, 'tags.team', 'tag values must be at most 256 characters (got 257)'],
     ['tag key "aws:owner"', { ...minimal, tags: { 'aws:owner': 'me' } }, 'tags.aws:owner', 'tag keys starting with "aws:" are reserved by AWS'],
     ['tag key "AWS:Owner"', { ...minimal, tags: { 'AWS:Owner': 'me' } }, 'tags.AWS:Owner', 'reserved by AWS'],
-    ['46 caller tags (47 with Name)', { ...minimal, tags: manyTags(46) }, 'tags', 'an instance may carry at most 46 tags including "Name"; Stagely adds its own four (got 47)'],
+    ['45 caller tags (46 with Name)', { ...minimal, tags: manyTags(45) }, 'tags', 'an instance may carry at most 45 tags including "Name"; Stagely adds 5 of its own (got 46)'],
     ['tag key "stagely:managed"', { ...minimal, tags: { 'stagely:managed': 'false' } }, 'tags.stagely:managed', 'tag keys starting with "stagely:" are reserved for Stagely\'s own tags'],
     ['tag key "Stagely:Run-Id"', { ...minimal, tags: { 'Stagely:Run-Id': 'x' } }, 'tags.Stagely:Run-Id', 'reserved for Stagely'],
     // subnetId
