@@ -98,6 +98,11 @@ function reaperRegions(raw: string | undefined): string[] | undefined {
 export interface WorkerTuning {
   /** @default 100 (STAGELY_MAX_CONCURRENT_ACTIVITIES): activities are short HTTP calls */
   maxConcurrentActivityTaskExecutions: number;
+  /**
+   * Polls run as local activities; this many can wait in one DescribeInstances batch at once, so it
+   * should be at least the batch size (200). @default 200 (STAGELY_MAX_CONCURRENT_LOCAL_ACTIVITIES)
+   */
+  maxConcurrentLocalActivityExecutions: number;
   /** @default 40 (STAGELY_MAX_CONCURRENT_WORKFLOW_TASKS) */
   maxConcurrentWorkflowTaskExecutions: number;
   /** Workflows kept in memory between tasks. @default 1000 (STAGELY_MAX_CACHED_WORKFLOWS) */
@@ -119,6 +124,7 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning
   if (parsed !== undefined && (!parsed.ok || parsed.ms < 0)) throw new Error('STAGELY_SHUTDOWN_GRACE must be a duration like 30s');
   return {
     maxConcurrentActivityTaskExecutions: count('STAGELY_MAX_CONCURRENT_ACTIVITIES', 100),
+    maxConcurrentLocalActivityExecutions: count('STAGELY_MAX_CONCURRENT_LOCAL_ACTIVITIES', 200),
     maxConcurrentWorkflowTaskExecutions: count('STAGELY_MAX_CONCURRENT_WORKFLOW_TASKS', 40),
     maxCachedWorkflows: count('STAGELY_MAX_CACHED_WORKFLOWS', 1000),
     shutdownGraceTimeMs: parsed?.ok ? parsed.ms : 30_000,

@@ -81,6 +81,7 @@ async function main(): Promise<void> {
         reaperRegions: aws.reaperRegions,
       }),
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
+      maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivityExecutions,
       maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
       maxCachedWorkflows: tuning.maxCachedWorkflows,
       shutdownGraceTime: tuning.shutdownGraceTimeMs,

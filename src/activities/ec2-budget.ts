@@ -72,6 +72,26 @@ export function actionClass(commandName: string): ActionClass {
   return 'mutate';
 }
 
+/** Each budgeted client's buckets, so a caller can wait for a token before it builds its call. */
+const bucketsOf = new WeakMap<EC2Client, Record<ActionClass, TokenBucket>>();
+/** Command inputs whose token was taken ahead (payAhead); their send does not wait again. */
+const paid = new WeakSet<object>();
+
+/**
+ * Waits until this client's budget allows one call of `cls`, and marks `input` (the input of the
+ * command about to be sent) as paid for. Returns at once for a client without a budget. The describe
+ * batcher waits here with its batch still open, so polls that arrive while the budget is short join
+ * the batch instead of queueing as calls of their own.
+ */
+export function payAhead(client: EC2Client, cls: ActionClass, input: object): Promise<void> | undefined {
+  const bucket = bucketsOf.get(client)?.[cls];
+  // No budget: nothing to wait for, and no promise, so the caller can go on in the same tick.
+  if (bucket === undefined) return undefined;
+  return bucket.take().then(() => {
+    paid.add(input);
+  });
+}
+
 /** Throttled EC2 calls, by action, since the worker started (also a Prometheus counter in activities). */
 export const throttledCalls = new Map<string, number>();
 
@@ -87,10 +107,11 @@ export function applyBudget(client: EC2Client, budget: Ec2Budget): void {
     launch: new TokenBucket(budget.launch),
     mutate: new TokenBucket(budget.mutate),
   };
+  bucketsOf.set(client, buckets);
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = context.commandName ?? '';
-      await buckets[actionClass(command)].take();
+      if (!paid.delete(args.input)) await buckets[actionClass(command)].take();
       try {
         return await next(args);
       } catch (error) {

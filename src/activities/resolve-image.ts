@@ -36,6 +36,7 @@ const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
  */
 export class ImageCache {
   private readonly entries = new Map<string, { image: ResolvedImage; expiresAt: number }>();
+  private readonly inflight = new Map<string, Promise<ResolvedImage>>();
 
   constructor(
     private readonly ttlMs: number,
@@ -55,6 +56,22 @@ export class ImageCache {
   set(key: string, image: ResolvedImage): void {
     if (this.ttlMs > 0) this.entries.set(key, { image, expiresAt: this.now() + this.ttlMs });
   }
+
+  /**
+   * The cached image, else one lookup shared by every concurrent caller: a burst of a thousand starts
+   * makes one SSM and one DescribeImages call, not a thousand that queue for the EC2 call budget
+   * (ahead of the polls that share it). A failure reaches every caller, and each retries on its own.
+   */
+  shared(key: string, lookUp: () => Promise<ResolvedImage>): Promise<ResolvedImage> {
+    const cached = this.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    let running = this.inflight.get(key);
+    if (running === undefined) {
+      running = lookUp().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, running);
+    }
+    return running;
+  }
 }
 
 /**
@@ -69,11 +86,16 @@ export async function resolveImage(
   parameterTemplate: string,
   request: ImageRequest,
 ): Promise<ResolvedImage> {
-  const { region, architecture } = request;
-  const key = [region, architecture, request.imageId ?? parameterTemplate].join('|');
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached;
+  const key = [request.region, request.architecture, request.imageId ?? parameterTemplate].join('|');
+  return cache.shared(key, async () => {
+    const image = await lookUpImage(clients, parameterTemplate, request);
+    if (image.source !== 'static') cache.set(key, image);
+    return image;
+  });
+}
 
+async function lookUpImage(clients: AwsClients, parameterTemplate: string, request: ImageRequest): Promise<ResolvedImage> {
+  const { region, architecture } = request;
   let imageId: string;
   let source: ImageSource;
   let parameter: string | undefined;
@@ -106,7 +128,6 @@ export async function resolveImage(
   const rootDeviceName = await checkImage(clients, region, architecture, imageId, source);
   const image: ResolvedImage = { imageId, source, rootDeviceName };
   if (parameter !== undefined) image.parameter = parameter;
-  if (source !== 'static') cache.set(key, image);
   return image;
 }
 

@@ -3,7 +3,7 @@
  * the SDK's default retries are unlimited. Workflows get a proxy per call with `call(profile, summary)`
  * so each activity shows what it is for in the Web UI.
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /** Image resolution: two quick reads (SSM, DescribeImages), cached by the worker. */
@@ -33,6 +33,20 @@ export const POLL: ActivityOptions = {
 };
 
 /**
+ * Polling as a local activity: the worker that runs the workflow task makes the call itself, so a
+ * poll round is one workflow task and one marker instead of two workflow tasks and an activity task
+ * that the server dispatches. At a thousand concurrent provisions that halves the work per round.
+ * A worker that dies mid-poll is covered by the workflow task time-out: another worker polls again.
+ */
+export const LOCAL_POLL: LocalActivityOptions = {
+  startToCloseTimeout: '15s',
+  // Few retries: the next poll is one interval away and is the real retry. Local activities back off
+  // inside the workflow task, so long backoffs here would only hold it open.
+  scheduleToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3 },
+};
+
+/**
  * Termination: one call is quick, so a stuck attempt is cut short and retried; keep trying for a long
  * time, because giving up means paying for a leaked VM (and the orphan reaper is the only backstop).
  */
@@ -45,4 +59,9 @@ export const CLEANUP: ActivityOptions = {
 /** The activities with a profile's bounds and a one-line summary for the Web UI. */
 export function call(profile: ActivityOptions, summary: string): Activities {
   return proxyActivities<Activities>({ ...profile, summary });
+}
+
+/** The same, run as local activities. */
+export function callLocal(profile: LocalActivityOptions, summary: string): Activities {
+  return proxyLocalActivities<Activities>({ ...profile, summary });
 }

@@ -17,6 +17,7 @@ import {
   patched,
   setHandler,
   sleep,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -29,12 +30,13 @@ import {
   type ProvisionStatus,
 } from '../common/contract';
 import { formatDuration } from '../common/durations';
+import { nextPollAt } from '../common/poll-ticks';
 import { FailureType } from '../common/failures';
 import { describeCandidate, launchPlan, type LaunchCandidate } from '../common/launch-plan';
 import { isGone } from '../common/instance-state';
 import { describeProblems, validateProvisionRequest, type ProvisionSpec } from '../common/validate-request';
 import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../common/visibility';
-import { call, CLEANUP, LAUNCH, POLL, SETUP } from './activity-profiles';
+import { call, callLocal, CLEANUP, LAUNCH, LOCAL_POLL, POLL, SETUP } from './activity-profiles';
 
 export const statusQuery = defineQuery<ProvisionStatus>(STATUS_QUERY);
 
@@ -249,8 +251,11 @@ async function waitForPublicIp(
   status.deadline = new Date(deadline).toISOString();
   status.phase = 'waiting-for-ip';
 
+  // Runs started before shared poll ticks replay the way they ran: activity-task polls, plain sleeps.
+  const onTicks = patched(POLL_TICKS);
+  let pollAt = Date.now();
   for (;;) {
-    const seen = await describeOrSkip(launched, status.polls + 1);
+    const seen = await describeOrSkip(launched, status.polls + 1, onTicks);
     status.polls += 1;
     if (seen === undefined) {
       log.warn('Poll failed after its retries; trying again at the next interval', { instanceId, poll: status.polls });
@@ -274,7 +279,12 @@ async function waitForPublicIp(
         FailureType.PublicIpTimeout,
       );
     }
-    await sleep(Math.min(spec.pollIntervalMs, remaining));
+    if (onTicks) {
+      pollAt = nextPollAt(pollAt, Date.now(), spec.pollIntervalMs);
+      await sleep(Math.min(pollAt - Date.now(), remaining));
+    } else {
+      await sleep(Math.min(spec.pollIntervalMs, remaining));
+    }
   }
 }
 
@@ -283,16 +293,26 @@ async function waitForPublicIp(
  * undefined so the loop tries again next interval: the deadline, not one bad minute, ends the wait.
  * Permanent failures (credentials, for example) and cancellation still end the run.
  */
-async function describeOrSkip(ref: InstanceRef, pollNumber: number): Promise<InstanceStatus | null | undefined> {
+async function describeOrSkip(ref: InstanceRef, pollNumber: number, local: boolean): Promise<InstanceStatus | null | undefined> {
   try {
     const summary = `Poll ${ref.instanceId} for a public IP (#${pollNumber})`;
-    return await call(POLL, summary).describeInstance({ region: ref.region, instanceId: ref.instanceId });
+    const activities = local ? callLocal(LOCAL_POLL, summary) : call(POLL, summary);
+    return await activities.describeInstance({ region: ref.region, instanceId: ref.instanceId });
   } catch (error) {
-    const permanent = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
-    if (isCancellation(error) || permanent || !(error instanceof ActivityFailure)) throw error;
+    if (isCancellation(error)) throw error;
+    // A local activity's failure arrives as the ApplicationFailure itself (or a TimeoutFailure); an
+    // activity task's, wrapped in an ActivityFailure.
+    const cause = error instanceof ActivityFailure ? error.cause : error;
+    if (cause instanceof ApplicationFailure ? cause.nonRetryable : !(cause instanceof TimeoutFailure || error instanceof ActivityFailure)) throw error;
     return undefined;
   }
 }
+
+/**
+ * Patch id: polls are local activities on shared ticks (common/poll-ticks.ts), so concurrent runs'
+ * polls meet in one DescribeInstances call and a round costs one workflow task.
+ */
+const POLL_TICKS = 'poll-ticks';
 
 /** Patch id: runs recorded before the unknown-outcome sweep existed replay without it. */
 const SWEEP_UNKNOWN_LAUNCH = 'sweep-unknown-launch';

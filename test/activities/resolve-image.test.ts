@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { freePort } from '../../scripts/local-stack';
 import { createActivities, type AwsClients } from '../../src/activities';
 import { runActivity } from '../support/activity-env';
+import { startEc2FaultProxy } from '../support/ec2-fault-proxy';
 import { endpointClients, motoEndpoint, uniqueName } from '../support/env';
 
 const ssm = new SSMClient({ region: 'eu-west-1', endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
@@ -119,5 +120,26 @@ describe('resolveImage', () => {
     await expect(runActivity(cached.resolveImage, request)).resolves.toMatchObject({ imageId: 'ami-0ffeec0ffeec0ffee', source: 'parameter' });
     const failure = await failureOf(runActivity(uncached.resolveImage, request));
     expect(failure.message).toContain('ParameterNotFound');
+  });
+
+  it('shares one lookup among concurrent requests, even a static fallback (one SSM and one DescribeImages call for 25 starts)', async () => {
+    const proxy = await startEc2FaultProxy(motoEndpoint());
+    const proxied = endpointClients(proxy.endpoint);
+    try {
+      // A parameter that does not exist: every request falls back to the static table, which is not cached.
+      const activities = createActivities({ clients: proxied, imageParameter: `/stagely/${uniqueName('missing')}/{arch}` });
+      const request = { region: 'us-east-1', architecture: 'amd64' } as const;
+      const images = await Promise.all(Array.from({ length: 25 }, () => runActivity(activities.resolveImage, request)));
+
+      expect(new Set(images.map((i) => `${i.imageId} ${i.source}`))).toEqual(new Set(['ami-0c7217cdde317cfec static']));
+      expect(proxy.requests.filter((r) => r.action === 'DescribeImages')).toHaveLength(1);
+      expect(proxy.requests.filter((r) => r.action === '')).toHaveLength(1); // SSM's JSON protocol has no Action field
+      // Not cached: the next request (after the burst) reads SSM again.
+      await runActivity(activities.resolveImage, request);
+      expect(proxy.requests.filter((r) => r.action === 'DescribeImages')).toHaveLength(2);
+    } finally {
+      proxied.destroy();
+      await proxy.close();
+    }
   });
 });

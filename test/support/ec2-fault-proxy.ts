@@ -29,6 +29,8 @@ export interface Ec2Request {
   params: Record<string, string>;
   /** The error code injected, or 'reset' when the connection was reset; absent when forwarded. */
   injected?: string;
+  /** How long moto took to answer a forwarded request, in ms (for the benchmark's bounds). */
+  upstreamMs?: number;
 }
 
 export interface InjectedError {
@@ -180,6 +182,7 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
   const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, seen: Ec2Request, instead?: 'drop-answer' | InjectedError): void => {
     const headers = endToEnd(req.headers);
     headers['content-length'] = body.length;
+    const sentAt = Date.now();
     const upstream = httpRequest(
       {
         protocol: targetUrl.protocol,
@@ -191,6 +194,9 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
         agent,
       },
       (answer) => {
+        answer.once('end', () => {
+          seen.upstreamMs = Date.now() - sentAt;
+        });
         answer.once('error', () => res.destroy());
         if (instead !== undefined) {
           answer.resume();

@@ -1,4 +1,4 @@
-import { awsSettings, describeSettings, temporalSettings } from '../../src/config';
+import { awsSettings, describeSettings, temporalSettings, workerTuning } from '../../src/config';
 
 describe('temporalSettings', () => {
   it('defaults to the local dev server and the contract task queue', () => {
@@ -76,5 +76,25 @@ describe('awsSettings', () => {
     [{ STAGELY_IMAGE_CACHE_TTL: 'forever' }, 'STAGELY_IMAGE_CACHE_TTL'],
   ])('refuses %j with a message naming %s', (env, name) => {
     expect(() => awsSettings(env)).toThrow(name);
+  });
+});
+
+describe('workerTuning', () => {
+  it('lets a whole DescribeInstances batch of local-activity polls wait at once by default', () => {
+    expect(workerTuning({})).toEqual({
+      maxConcurrentActivityTaskExecutions: 100,
+      maxConcurrentLocalActivityExecutions: 200,
+      maxConcurrentWorkflowTaskExecutions: 40,
+      maxCachedWorkflows: 1000,
+      shutdownGraceTimeMs: 30_000,
+    });
+  });
+
+  it('reads each setting, and refuses what is not a whole number of at least 1', () => {
+    expect(workerTuning({ STAGELY_MAX_CONCURRENT_LOCAL_ACTIVITIES: '400', STAGELY_SHUTDOWN_GRACE: '1m' })).toMatchObject({
+      maxConcurrentLocalActivityExecutions: 400,
+      shutdownGraceTimeMs: 60_000,
+    });
+    expect(() => workerTuning({ STAGELY_MAX_CONCURRENT_LOCAL_ACTIVITIES: '0' })).toThrow('STAGELY_MAX_CONCURRENT_LOCAL_ACTIVITIES must be a whole number of at least 1 (got 0)');
   });
 });

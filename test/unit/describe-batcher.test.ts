@@ -2,10 +2,11 @@ import {
   type DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
   type DescribeInstancesCommandOutput,
-  type EC2Client,
+  EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { DescribeBatcher } from '../../src/activities/describe-batcher';
+import { applyBudget, DEFAULT_EC2_BUDGET } from '../../src/activities/ec2-budget';
 import type { InstanceStatus } from '../../src/activities/describe-instance';
 
 type Respond = (input: DescribeInstancesCommandInput, call: number) => DescribeInstancesCommandOutput | Promise<DescribeInstancesCommandOutput>;
@@ -445,5 +446,61 @@ describe('DescribeBatcher errors', () => {
     await jest.advanceTimersByTimeAsync(WINDOW_MS);
 
     expect(await settled).toEqual([{ status: 'rejected', reason: error }]);
+  });
+});
+
+describe('DescribeBatcher under the EC2 call budget', () => {
+  /**
+   * A real EC2Client with a budget of `burst` calls then 1 per second, answering every
+   * DescribeInstances from `inner` (no network): what the batcher sent, and when.
+   */
+  function budgeted(burst: number, maxBatch?: number) {
+    const sent: { at: number; ids: string[] }[] = [];
+    const ec2 = new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+    applyBudget(ec2, { ...DEFAULT_EC2_BUDGET, describe: { burst, perSecond: 1 } });
+    ec2.middlewareStack.add(
+      () => async (args) => {
+        const input = args.input as DescribeInstancesCommandInput;
+        sent.push({ at: Date.now(), ids: input.Filters?.[0]?.Values ?? [] });
+        return { output: output([]), response: undefined };
+      },
+      { step: 'initialize', name: 'testShortCircuit' },
+    );
+    const batcher = new DescribeBatcher(() => ec2, { windowMs: WINDOW_MS, ...(maxBatch !== undefined && { maxBatch }) });
+    return { sent, batcher, destroy: () => ec2.destroy() };
+  }
+
+  it('keeps a batch open while it waits for a token: later polls join it, and it pays once', async () => {
+    const { sent, batcher, destroy } = budgeted(1);
+    const start = Date.now();
+    const first = batcher.describe({ region: 'us-east-1', instanceId: 'i-a' });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    await first;
+    expect(sent.map((s) => s.ids)).toEqual([['i-a']]);
+
+    // The burst is spent: the next batch closes its window at once but waits ~1 s for its token...
+    const second = batcher.describe({ region: 'us-east-1', instanceId: 'i-b' });
+    await jest.advanceTimersByTimeAsync(500);
+    // ...and a poll arriving meanwhile joins it instead of queueing a call of its own.
+    const third = batcher.describe({ region: 'us-east-1', instanceId: 'i-c' });
+    await jest.advanceTimersByTimeAsync(500);
+    await Promise.all([second, third]);
+
+    expect(sent.map((s) => s.ids)).toEqual([['i-a'], ['i-b', 'i-c']]);
+    // One token for the batch: sent when the first refill was due, not a second later.
+    expect((sent[1]?.at ?? 0) - start).toBeLessThanOrEqual(WINDOW_MS + 1000);
+    expect(batcher.calls).toBe(2);
+    destroy();
+  });
+
+  it('closes a waiting batch when it is full; the next poll opens another that waits its turn', async () => {
+    const { sent, batcher, destroy } = budgeted(1, 2);
+    const results = [batcher.describe({ region: 'us-east-1', instanceId: 'i-a' })];
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    results.push(...['i-b', 'i-c', 'i-d'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId })));
+    await jest.advanceTimersByTimeAsync(3000);
+    await Promise.all(results);
+    expect(sent.map((s) => s.ids)).toEqual([['i-a'], ['i-b', 'i-c'], ['i-d']]);
+    destroy();
   });
 });

@@ -64,6 +64,17 @@ async function workflowTaskAfterCancel(handle: WorkflowHandle): Promise<void> {
   }
 }
 
+/** When each timer fired, on the server's (workflow) clock, in ms since the epoch. */
+async function timerFiresMs(handle: WorkflowHandle): Promise<number[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? [])
+    .filter((event) => event.timerFiredEventAttributes)
+    .map((event) => Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6));
+}
+
+/** Differences between consecutive values. */
+const gaps = (times: number[]): number[] => times.slice(1).map((t, i) => t - (times[i] ?? 0));
+
 async function timerDurationsMs(handle: WorkflowHandle): Promise<number[]> {
   const history = await handle.fetchHistory();
   return (history.events ?? [])
@@ -143,31 +154,40 @@ describe('success', () => {
     expect(outcome.fallbackReason).toBeUndefined();
   });
 
-  it('polls with durable 5 s sleeps until the IP appears', async () => {
+  it('polls with durable sleeps on shared 1 s ticks, exactly 5 s apart, until the IP appears', async () => {
     const { outcome, calls } = await withProvision(
       SMALL_ARM,
       { describe: (call) => (call === 1 ? null : call < 4 ? pending() : ready()) },
       async (handle) => ({
         result: await handle.result(),
         timers: await timerDurationsMs(handle),
+        fires: await timerFiresMs(handle),
         status: await handle.query<ProvisionStatus>('status'),
       }),
     );
 
     expect(outcome.result.publicIp).toBe('203.0.113.10');
-    // Not visible yet, pending, pending, ready: three sleeps of exactly the poll interval.
-    expect(outcome.timers).toEqual([5000, 5000, 5000]);
+    // Not visible yet, pending, pending, ready: three durable sleeps. The first lands the run on a
+    // whole-second tick within 5 s of its first poll; from then on polls are exactly 5 s apart.
+    expect(outcome.timers).toHaveLength(3);
+    expect(outcome.timers[0]).toBeGreaterThan(4000);
+    expect(outcome.timers[0]).toBeLessThanOrEqual(5000);
+    // (Each timer starts when the server records the workflow task, a few ms after the workflow's clock.)
+    for (const fire of outcome.fires) expect(fire % 1000).toBeLessThan(100);
+    for (const gap of gaps(outcome.fires)) expect(Math.abs(gap - 5000)).toBeLessThan(100);
     expect(calls.described).toEqual([INSTANCE_ID, INSTANCE_ID, INSTANCE_ID, INSTANCE_ID]);
     expect(outcome.status).toMatchObject({ phase: 'succeeded', instanceId: INSTANCE_ID, polls: 4, lastState: 'running' });
   });
 
-  it('honours a custom poll interval given as milliseconds', async () => {
+  it('honours a custom poll interval given as milliseconds (ticks of a fifth of it)', async () => {
     const { outcome } = await withProvision(
       { ...SMALL_ARM, pollInterval: 2000 },
-      { describe: (call) => (call < 3 ? pending() : ready()) },
-      async (handle) => timerDurationsMs(await handle.result().then(() => handle)),
+      { describe: (call) => (call < 4 ? pending() : ready()) },
+      async (handle) => timerFiresMs(await handle.result().then(() => handle)),
     );
-    expect(outcome).toEqual([2000, 2000]);
+    expect(outcome).toHaveLength(3);
+    for (const fire of outcome) expect(fire % 400).toBeLessThan(100);
+    for (const gap of gaps(outcome)) expect(Math.abs(gap - 2000)).toBeLessThan(100);
   });
 
   it('reports its phase, instance, polls and deadline through the status query while waiting', async () => {
@@ -195,14 +215,15 @@ describe('success', () => {
       SMALL_ARM,
       {
         describe: (call) => {
-          // Enough failures to outlast the poll activity's 1-minute schedule-to-close budget.
-          if (call <= 12) throw ApplicationFailure.retryable('throttled', 'Ec2Throttled');
+          // More failures than one poll's three attempts: the first poll gives up, the next one succeeds.
+          if (call <= 4) throw ApplicationFailure.retryable('throttled', 'Ec2Throttled');
           return ready();
         },
       },
       (handle) => handle.result(),
     );
     expect(outcome.publicIp).toBe('203.0.113.10');
+    expect(calls.described.length).toBeGreaterThanOrEqual(5);
     expect(calls.terminated).toEqual([]);
   });
 });
@@ -213,6 +234,7 @@ describe('unsuccessful runs terminate what they launched', () => {
     const { outcome, calls } = await withProvision(SMALL_ARM, { describe: () => pending() }, async (handle) => ({
       error: await failureOf(handle.result()),
       timers: await timerDurationsMs(handle),
+      fires: await timerFiresMs(handle),
     }));
     const wallMs = Date.now() - wallStart;
 
@@ -223,11 +245,11 @@ describe('unsuccessful runs terminate what they launched', () => {
     expect(failure?.message).toContain(INSTANCE_ID);
     expect(failure?.message).toContain('5m');
     expect(calls.terminated).toEqual([INSTANCE_ID]);
-    // Five minutes of workflow time, in 5 s sleeps: the loop really waited out the deadline.
+    // Five minutes of workflow time, in durable sleeps 5 s apart: the loop really waited out the deadline.
     const slept = outcome.timers.reduce((sum, ms) => sum + ms, 0);
     expect(slept).toBeGreaterThanOrEqual(5 * 60_000 - 1_000);
     expect(slept).toBeLessThanOrEqual(5 * 60_000);
-    expect(outcome.timers.filter((ms) => ms === 5000).length).toBeGreaterThanOrEqual(59);
+    expect(gaps(outcome.fires).filter((ms) => Math.abs(ms - 5000) < 100).length).toBeGreaterThanOrEqual(58);
     // Time skipping: the five minutes pass in (a few) seconds of wall time.
     expect(wallMs).toBeLessThan(30_000);
   });
@@ -304,9 +326,9 @@ describe('unsuccessful runs terminate what they launched', () => {
       },
       (handle) => failureOf(handle.result()),
     );
-    expect(outcome.cause).toBeInstanceOf(ActivityFailure);
-    expect(outcome.cause?.cause).toBeInstanceOf(ApplicationFailure);
-    expect((outcome.cause?.cause as ApplicationFailure).type).toBe('InvalidCredentials');
+    // Polls are local activities: their failure is the workflow's own cause, not wrapped in an ActivityFailure.
+    expect(outcome.cause).toBeInstanceOf(ApplicationFailure);
+    expect((outcome.cause as ApplicationFailure).type).toBe('InvalidCredentials');
     expect(calls.terminated).toEqual([INSTANCE_ID]);
   });
 
