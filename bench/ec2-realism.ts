@@ -34,6 +34,8 @@ export interface Realism {
   ipVisibleAt: Map<string, number>;
   /** Calls answered RequestLimitExceeded, by action. */
   throttled: Map<string, number>;
+  /** When moto last answered a RunInstances call (ms since the epoch): the end of the launch burst. */
+  lastLaunchAt(): number;
   close(): Promise<void>;
 }
 
@@ -68,25 +70,24 @@ export async function startRealism(motoEndpoint: string, options: RealismOptions
   );
 
   const ipVisibleAt = new Map<string, number>();
-  const hiddenIps = new Map<string, number>(); // public IP -> visible at
+  let lastLaunchAnsweredAt = 0;
   proxy.rewrite = (request, body) => {
-    if (request.action === 'RunInstances') {
-      for (const [, instanceId, ip] of body.matchAll(/<instanceId>(i-[0-9a-f]+)<\/instanceId>[\s\S]*?<ipAddress>([0-9.]+)<\/ipAddress>/g)) {
-        if (instanceId === undefined || ip === undefined || ipVisibleAt.has(instanceId)) continue;
-        const visibleAt = Date.now() + minDelay + random() * (maxDelay - minDelay);
-        ipVisibleAt.set(instanceId, visibleAt);
-        hiddenIps.set(ip, visibleAt);
-      }
-    }
     if (request.action !== 'RunInstances' && request.action !== 'DescribeInstances') return body;
     const now = Date.now();
-    return body.replace(/<(ipAddress|publicIp)>([0-9.]+)<\/\1>/g, (whole, _tag, ip: string) => {
-      const visibleAt = hiddenIps.get(ip);
-      return visibleAt !== undefined && visibleAt > now ? '' : whole;
+    if (request.action === 'RunInstances') lastLaunchAnsweredAt = now;
+    // Per instance, not per address: moto draws public IPs from a small range, and two instances can
+    // get the same one. Each instance's part of the answer runs from its <instanceId> to the next.
+    return body.replace(/<instanceId>(i-[0-9a-f]+)<\/instanceId>[\s\S]*?(?=<instanceId>|$)/g, (part, instanceId: string) => {
+      let visibleAt = ipVisibleAt.get(instanceId);
+      if (visibleAt === undefined && request.action === 'RunInstances') {
+        visibleAt = now + minDelay + random() * (maxDelay - minDelay);
+        ipVisibleAt.set(instanceId, visibleAt);
+      }
+      return visibleAt !== undefined && visibleAt > now ? part.replace(/<(ipAddress|publicIp)>[0-9.]+<\/\1>/g, '') : part;
     });
   };
 
-  return { proxy, ipVisibleAt, throttled, close: () => proxy.close() };
+  return { proxy, ipVisibleAt, throttled, lastLaunchAt: () => lastLaunchAnsweredAt, close: () => proxy.close() };
 }
 
 function classOf(action: string): keyof typeof AWS_BUCKETS {

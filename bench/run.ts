@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --n 1,100,1000] [--modes batched,per-workflow] [--ip-delay 5-40] [--out DIR]
+ *                [--worker-env NAME=VALUE ...]
  *
  * Starts the Temporal dev server, moto behind an EC2-realism layer (AWS-like API token buckets, public
  * IPs that appear 5-40 s after launch) and a production-built worker; then, for each N and each mode,
@@ -11,9 +12,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Client, Connection } from '@temporalio/client';
 import { build } from '../scripts/build';
-import { PROJECT_ROOT, stackEnv, startDevServer, startMoto, startWorker } from '../scripts/local-stack';
+import { productionWorkerCommand, PROJECT_ROOT, stackEnv, startDevServer, startMoto, startWorker } from '../scripts/local-stack';
 import { startProvision } from '../src/client';
 import { PAYLOAD_KEY_VARIABLES } from '../src/codec';
 import { startRealism } from './ec2-realism';
@@ -27,7 +29,14 @@ export interface RunResult {
   provisionsPerSecond: number;
   /** From the moment EC2 showed the public IP to the run's completion. */
   latencyFromIpMs: { p50: number; p99: number; max: number };
+  /**
+   * The same for IPs that appeared after the last launch: polling alone, without a burst of launches
+   * competing for the machine (on this machine, for moto's single Python process).
+   */
+  latencyAfterLaunchesMs: { count: number; p50: number; p99: number };
   describeCalls: number;
+  /** How long the EC2 stand-in (moto) took to answer DescribeInstances: part of every poll's latency. */
+  describeAnswerMs: { p50: number; p99: number };
   describeCallsPerInstance: number;
   /** DescribeInstances calls divided by the polls the workflows made (one poll = one tick). */
   describeCallsPerPoll: number;
@@ -45,7 +54,7 @@ export interface RunResult {
 
 const LOG_DIR = join(PROJECT_ROOT, '.stagely', 'bench-logs');
 
-export async function runBenchmark(options: { ns: number[]; modes: Mode[]; ipDelayMs: [number, number] }): Promise<RunResult[]> {
+export async function runBenchmark(options: { ns: number[]; modes: Mode[]; ipDelayMs: [number, number]; workerEnv?: NodeJS.ProcessEnv }): Promise<RunResult[]> {
   const buildDir = join(PROJECT_ROOT, '.stagely', 'bench', 'build');
   await build(buildDir);
   const server = await startDevServer({ headless: true, logDir: LOG_DIR });
@@ -55,7 +64,7 @@ export async function runBenchmark(options: { ns: number[]; modes: Mode[]; ipDel
   try {
     for (const n of options.ns) {
       for (const mode of options.modes) {
-        results.push(await runOnce(client, server.address, buildDir, n, mode, options.ipDelayMs));
+        results.push(await runOnce(client, server.address, buildDir, n, mode, options.ipDelayMs, options.workerEnv ?? {}));
       }
     }
   } finally {
@@ -65,20 +74,31 @@ export async function runBenchmark(options: { ns: number[]; modes: Mode[]; ipDel
   return results;
 }
 
-async function runOnce(client: Client, address: string, buildDir: string, n: number, mode: Mode, ipDelayMs: [number, number]): Promise<RunResult> {
+async function runOnce(
+  client: Client,
+  address: string,
+  buildDir: string,
+  n: number,
+  mode: Mode,
+  ipDelayMs: [number, number],
+  workerEnv: NodeJS.ProcessEnv,
+): Promise<RunResult> {
   const moto = await startMoto({ logDir: LOG_DIR });
   const realism = await startRealism(moto.endpoint, { ipDelayMs });
   const taskQueue = `bench-${mode}-${n}-${Date.now()}`;
+  const imageParameter = await seedImageParameters(moto.endpoint);
   const env: NodeJS.ProcessEnv = {
     ...stackEnv(address, realism.proxy.endpoint, taskQueue),
     AWS_ENDPOINT_URL_SSM: moto.endpoint,
+    STAGELY_IMAGE_PARAMETER: imageParameter,
     STAGELY_DESCRIBE_BATCHING: mode === 'batched' ? 'on' : 'off',
     STAGELY_LOG_LEVEL: 'INFO',
+    ...workerEnv,
   };
   delete env.STAGELY_WORKFLOW_BUNDLE;
   // The bench reads summaries and results from raw histories with a codec-less client: plain payloads.
   for (const name of PAYLOAD_KEY_VARIABLES) delete env[name];
-  const worker = await startWorker(env, { logDir: LOG_DIR, command: [process.execPath, join(buildDir, 'worker.js')] });
+  const worker = await startWorker(env, { logDir: LOG_DIR, command: productionWorkerCommand(buildDir) });
   try {
     const started = Date.now();
     const handles = await Promise.all(
@@ -95,17 +115,20 @@ async function runOnce(client: Client, address: string, buildDir: string, n: num
     let timers = 0;
     let billable = 0;
     const latencies: number[] = [];
+    const afterLaunches: number[] = [];
     for (const [i, handle] of handles.entries()) {
       const history = await handle.fetchHistory();
       for (const event of history.events ?? []) {
         events += 1;
         const summary = event.userMetadata?.summary?.data ? Buffer.from(event.userMetadata.summary.data).toString('utf8') : '';
-        if (event.activityTaskScheduledEventAttributes && summary.includes('for a public IP')) polls += 1;
+        // A poll is an activity task (runs recorded before local polls) or a local activity's marker.
+        if ((event.activityTaskScheduledEventAttributes || isLocalActivityMarker(event)) && summary.includes('for a public IP')) polls += 1;
         if (event.timerStartedEventAttributes) timers += 1;
         // What Temporal Cloud bills as actions: starts, activities, timers, search attribute updates.
         if (
           event.workflowExecutionStartedEventAttributes ||
           event.activityTaskScheduledEventAttributes ||
+          isLocalActivityMarker(event) ||
           event.timerStartedEventAttributes ||
           event.upsertWorkflowSearchAttributesEventAttributes
         ) {
@@ -116,13 +139,19 @@ async function runOnce(client: Client, address: string, buildDir: string, n: num
       if (outcome?.status === 'fulfilled') {
         const visibleAt = realism.ipVisibleAt.get(outcome.value.instanceId);
         const closed = (await handle.describe()).closeTime?.getTime();
-        if (visibleAt !== undefined && closed !== undefined) latencies.push(closed - visibleAt);
+        if (visibleAt !== undefined && closed !== undefined) {
+          latencies.push(closed - visibleAt);
+          if (visibleAt > realism.lastLaunchAt()) afterLaunches.push(closed - visibleAt);
+        }
       }
     }
-    const describeCalls = realism.proxy.requests.filter((r) => r.action === 'DescribeInstances').length;
+    const describes = realism.proxy.requests.filter((r) => r.action === 'DescribeInstances');
+    const describeCalls = describes.length;
+    const answerMs = describes.map((r) => r.upstreamMs).filter((ms): ms is number => ms !== undefined).sort((a, b) => a - b);
     const ec2Calls = realism.proxy.requests.filter((r) => r.action !== '').length;
     const throttledCalls = [...realism.throttled.values()].reduce((a, b) => a + b, 0);
     latencies.sort((a, b) => a - b);
+    afterLaunches.sort((a, b) => a - b);
     return {
       n,
       mode,
@@ -133,7 +162,13 @@ async function runOnce(client: Client, address: string, buildDir: string, n: num
         p99: Math.round(percentile(latencies, 0.99)),
         max: Math.round(latencies[latencies.length - 1] ?? 0),
       },
+      latencyAfterLaunchesMs: {
+        count: afterLaunches.length,
+        p50: Math.round(percentile(afterLaunches, 0.5)),
+        p99: Math.round(percentile(afterLaunches, 0.99)),
+      },
       describeCalls,
+      describeAnswerMs: { p50: Math.round(percentile(answerMs, 0.5)), p99: Math.round(percentile(answerMs, 0.99)) },
       describeCallsPerInstance: round(describeCalls / n, 3),
       describeCallsPerPoll: round(describeCalls / Math.max(polls, 1), 3),
       ec2Calls,
@@ -153,6 +188,32 @@ async function runOnce(client: Client, address: string, buildDir: string, n: num
     await realism.close();
     await moto.process.stop();
   }
+}
+
+/**
+ * Ubuntu image parameters in moto's SSM, as AWS has Canonical's: the worker resolves each image once
+ * and caches it, as it does on AWS. (moto has no Canonical parameters and refuses writes under /aws/;
+ * without these the worker would fall back to its static table, which it deliberately does not cache.)
+ */
+async function seedImageParameters(motoEndpoint: string): Promise<string> {
+  const template = '/stagely/bench/ubuntu-22.04/{arch}';
+  const ssm = new SSMClient({ region: 'us-east-1', endpoint: motoEndpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  try {
+    for (const [arch, imageId] of [
+      ['amd64', 'ami-0c7217cdde317cfec'],
+      ['arm64', 'ami-0c7a8e3f05e4e5f0c'],
+    ]) {
+      await ssm.send(new PutParameterCommand({ Name: template.replace('{arch}', arch ?? ''), Value: imageId, Type: 'String', DataType: 'aws:ec2:image', Overwrite: true }));
+    }
+  } finally {
+    ssm.destroy();
+  }
+  return template;
+}
+
+/** A local activity's result, as the history records it (Temporal Cloud bills each as an action). */
+function isLocalActivityMarker(event: { markerRecordedEventAttributes?: { markerName?: string | null } | null }): boolean {
+  return event.markerRecordedEventAttributes?.markerName === 'core_local_activity';
 }
 
 /** Peak resident memory and CPU time of a process so far, from /proc (Linux). */
@@ -180,8 +241,10 @@ export function formatTable(results: RunResult[]): string {
     ['wall time to all done (s)', (r) => String(r.wallSeconds)],
     ['provisions per second', (r) => String(r.provisionsPerSecond)],
     ['p50 / p99 IP visible -> completed (ms)', (r) => `${r.latencyFromIpMs.p50} / ${r.latencyFromIpMs.p99}`],
+    ['  the same, IPs after the last launch (n)', (r) => `${r.latencyAfterLaunchesMs.p50} / ${r.latencyAfterLaunchesMs.p99} (${r.latencyAfterLaunchesMs.count})`],
     ['DescribeInstances calls per instance', (r) => String(r.describeCallsPerInstance)],
     ['DescribeInstances calls per poll tick', (r) => String(r.describeCallsPerPoll)],
+    ['DescribeInstances answer p50 / p99 (ms)', (r) => `${r.describeAnswerMs.p50} / ${r.describeAnswerMs.p99}`],
     ['throttled calls (share of EC2 calls)', (r) => `${r.throttledCalls} (${round(r.throttledShare * 100, 2)}%)`],
     ['failed runs', (r) => String(r.failedRuns)],
     ['history events per provision', (r) => String(r.historyEventsPerProvision)],
@@ -208,6 +271,8 @@ async function main(): Promise<void> {
       n: { type: 'string', default: '1,100,1000' },
       modes: { type: 'string', default: 'batched,per-workflow' },
       'ip-delay': { type: 'string', default: '5-40' },
+      // Settings for the worker under test, e.g. --worker-env STAGELY_DESCRIBE_BATCH_WINDOW=500ms (repeatable).
+      'worker-env': { type: 'string', multiple: true, default: [] },
       out: { type: 'string', default: join(PROJECT_ROOT, 'bench', 'results') },
     },
   });
@@ -217,7 +282,8 @@ async function main(): Promise<void> {
   if (ns.some((n) => !Number.isInteger(n) || n < 1) || modes.some((m) => m !== 'batched' && m !== 'per-workflow') || lo === undefined || hi === undefined || !(hi >= lo)) {
     throw new Error('usage: npm run bench -- [--n 1,100,1000] [--modes batched,per-workflow] [--ip-delay 5-40] [--out DIR]');
   }
-  const results = await runBenchmark({ ns, modes, ipDelayMs: [lo, hi] });
+  const workerEnv = Object.fromEntries(values['worker-env'].map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  const results = await runBenchmark({ ns, modes, ipDelayMs: [lo, hi], workerEnv });
   console.log(formatTable(results));
   mkdirSync(values.out, { recursive: true });
   const file = join(values.out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -6,7 +6,7 @@
  * file, and is stopped by its PID: SIGTERM, then SIGKILL if it has not exited after a grace period.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { devServerSearchAttributeFlags } from '../src/search-attributes';
@@ -247,4 +247,16 @@ export async function startWorker(
     throw error;
   }
   return proc;
+}
+
+/**
+ * The command that runs a built worker the way `npm start` does (package.json "start": node, its V8
+ * flags, lib/worker.js), with `lib/` replaced by `buildDir`: the benchmark and the production-build
+ * test measure what is deployed.
+ */
+export function productionWorkerCommand(buildDir: string): [string, ...string[]] {
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const [node, ...args] = (pkg.scripts?.start ?? 'node lib/worker.js').split(/\s+/);
+  if (node !== 'node' || args[args.length - 1] !== 'lib/worker.js') throw new Error('package.json "start" should be "node [flags] lib/worker.js"');
+  return [process.execPath, ...args.slice(0, -1), join(buildDir, 'worker.js')];
 }

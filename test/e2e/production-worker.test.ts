@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { build } from '../../scripts/build';
-import { freePort, PROJECT_ROOT, stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
+import { freePort, productionWorkerCommand, PROJECT_ROOT, stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
 import { startProvision } from '../../src/client';
 import { motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
@@ -30,7 +30,7 @@ beforeAll(async () => {
     STAGELY_LOG_FORMAT: 'json',
   };
   delete env.STAGELY_WORKFLOW_BUNDLE; // the build's own bundle, found beside worker.js
-  worker = await startWorker(env, { logDir: TEST_LOG_DIR, command: [process.execPath, join(outDir, 'worker.js')] });
+  worker = await startWorker(env, { logDir: TEST_LOG_DIR, command: productionWorkerCommand(outDir) });
   client = new Client({ connection: await Connection.connect({ address: requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS') }) });
 }, 180_000);
 

@@ -2,7 +2,11 @@
  * Records workflow histories for the replay test: one run per scenario on the time-skipping server,
  * with the fake activities, saved as JSON under test/workflows/histories/.
  *
- *   npm run record-histories
+ *   npm run record-histories                 (every scenario, as <name>.json)
+ *   npm run record-histories -- --as v2 ...  (named scenarios only, as <name>.v2.json)
+ *
+ * Keep the histories of earlier workflow versions: they prove the patched() branches still replay
+ * the runs that started on them. Record a new set under a new name next to them.
  *
  * Record again only on purpose: after a deliberate, versioned change to the workflow. The replay test
  * exists so that an accidental change to what a running workflow does fails CI instead of breaking
@@ -11,6 +15,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ProvisionRequest, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
@@ -49,6 +55,14 @@ const SCENARIOS: Scenario[] = [
     script: { describe: (_n, id) => (id === instanceIdOf(1) ? { ...pending(id), state: 'terminated', spot: true } : ready(undefined, id)) },
   },
   { name: 'capacity-exhausted', request: { size: 'small', architecture: 'amd64' }, script: { launch: async () => Promise.reject(capacityError()) } },
+  {
+    name: 'unknown-launch-swept',
+    request: { size: 'small', architecture: 'amd64' },
+    script: {
+      launch: async () => Promise.reject(ApplicationFailure.nonRetryable('RunInstances failed: InvalidParameterValue', 'InvalidConfiguration')),
+      sweep: async () => ['i-0aaaaaaaaaaaaaaaa'],
+    },
+  },
 ];
 
 /**
@@ -67,11 +81,16 @@ function scrub(value: unknown): unknown {
 }
 
 async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ options: { as: { type: 'string' } }, allowPositionals: true });
+  const suffix = values.as !== undefined ? `.${values.as}` : '';
+  const unknown = positionals.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const scenarios = positionals.length > 0 ? SCENARIOS.filter((s) => positionals.includes(s.name)) : SCENARIOS;
   process.env.STAGELY_TEST_SERVER_PATH ??= toolPath('temporal-test-server');
   process.env.STAGELY_TEST_WORKFLOW_BUNDLE = await buildWorkflowBundle(join(PROJECT_ROOT, '.stagely', 'record', 'workflow-bundle.js'));
   const env = await createTimeSkippingEnv();
   try {
-    for (const scenario of SCENARIOS) {
+    for (const scenario of scenarios) {
       const taskQueue = `record-${scenario.name}`;
       const worker = await createWorker(env, taskQueue, fakeEc2(scenario.script).activities);
       const workflowId = `history-${scenario.name}`;
@@ -89,7 +108,7 @@ async function main(): Promise<void> {
       });
       // The CLI writes the canonical JSON form that Worker.runReplayHistory reads.
       const json = execFileSync(toolPath('temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--address', env.address, '--output', 'json']);
-      const file = join(OUT_DIR, `${scenario.name}.json`);
+      const file = join(OUT_DIR, `${scenario.name}${suffix}.json`);
       writeFileSync(file, `${JSON.stringify(scrub(JSON.parse(json.toString('utf8'))), null, 2)}\n`);
       console.log(`recorded ${file}`);
     }

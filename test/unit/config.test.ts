@@ -41,9 +41,9 @@ describe('temporalSettings', () => {
 });
 
 describe('awsSettings', () => {
-  it('batches polls with a 200 ms window and the default EC2 budget unless told otherwise', () => {
+  it('batches polls with a 500 ms window and the default EC2 budget unless told otherwise', () => {
     const settings = awsSettings({});
-    expect(settings.batching).toEqual({ windowMs: 200 });
+    expect(settings.batching).toEqual({ windowMs: 500 });
     expect(settings.budget).toEqual({
       describe: { burst: 50, perSecond: 10 },
       launch: { burst: 1000, perSecond: 2 },
