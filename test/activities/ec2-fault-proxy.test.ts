@@ -222,5 +222,5 @@ it('forwards a non-form body (SSM JSON) untouched, with action empty', async () 
   expect(direct.status).toBe(200); // moto stored the parameter, so the JSON body arrived intact
   expect(proxied.status).toBe(direct.status);
   expect(await proxied.json()).toEqual(await direct.json());
-  expect(proxy.requests).toEqual([{ action: '', params: {} }]);
+  expect(proxy.requests).toEqual([{ action: '', params: {}, upstreamMs: expect.any(Number) }]);
 });

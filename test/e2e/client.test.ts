@@ -144,8 +144,9 @@ it('shows each run in the Web UI with a summary, activity summaries and searchab
   expect(description.typedSearchAttributes.get(INSTANCE_TYPE)).toBe('t4g.small');
 
   const history = await handle.fetchHistory();
+  // Activities, and the polls, which are local activities (recorded as markers), each with its summary.
   const summaries = (history.events ?? [])
-    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
     .map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary) : undefined));
   expect(summaries[0]).toBe('Resolve the Ubuntu 22.04 arm64 image in us-east-1');
   expect(summaries[1]).toBe('Launch t4g.small spot (attempt 1)');
