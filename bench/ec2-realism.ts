@@ -7,6 +7,7 @@
  * - A public IP appears only a random delay after launch (5-40 s by default): moto shows it at once.
  */
 import { failWhen, startEc2FaultProxy, type Ec2FaultProxy, type Ec2Request } from '../test/support/ec2-fault-proxy';
+import { mulberry32 } from '../test/support/seeded-random';
 
 interface Bucket {
   burst: number;
@@ -93,16 +94,4 @@ export async function startRealism(motoEndpoint: string, options: RealismOptions
 function classOf(action: string): keyof typeof AWS_BUCKETS {
   if (action === 'RunInstances') return 'launch';
   return action.startsWith('Describe') ? 'describe' : 'mutate';
-}
-
-/** A small seeded PRNG: the same delays every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -24,6 +24,8 @@ import {
   MAX_USER_DATA_BYTES,
   SPOT_FALLBACKS,
 } from '../../src/common/validate-request';
+import { EVERY_FIELD_REQUEST } from './requests';
+import { mulberry32 } from './seeded-random';
 
 /** The seed both fuzz tests use; change it to explore, keep it fixed so a failure reproduces. */
 export const FUZZ_SEED = 0x5eed_2026;
@@ -83,21 +85,7 @@ export interface MalformedRequestOptions {
 /** Valid requests the mutations start from (the unit tests of the validator accept each). */
 export const VALID_BASES: readonly Readonly<Record<string, unknown>>[] = [
   { size: 'small', architecture: 'arm64' },
-  {
-    size: 'large',
-    architecture: 'amd64',
-    region: 'us-east-1',
-    spotInstance: true,
-    spotFallback: 'none',
-    imageId: 'ami-0123456789abcdef0',
-    userData: '#!/bin/bash\necho hello\n',
-    tags: { Name: 'preview-pr-42', team: 'web', empty: '' },
-    subnetId: 'subnet-0123456789abcdef0',
-    securityGroupIds: ['sg-0123456789abcdef0'],
-    rootVolumeGiB: 100,
-    ipWaitTimeout: '2m',
-    pollInterval: 2000,
-  },
+  EVERY_FIELD_REQUEST,
   {
     size: 'medium',
     architecture: 'arm64',
@@ -119,18 +107,6 @@ interface Mutated {
   field: string;
 }
 type Mutation = (req: Req, ctx: Ctx) => Mutated;
-
-/** mulberry32: a tiny seeded PRNG, so a failing input can be regenerated from its seed and index. */
-function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function int(rng: Rng, min: number, max: number): number {
   return min + Math.floor(rng() * (max - min + 1));

@@ -5,6 +5,7 @@ import {
   type ProvisionSpec,
   type SpecProblem,
 } from '../../src/common/validate-request';
+import { EVERY_FIELD_REQUEST } from '../support/requests';
 
 /** The spec of an accepted request; fails the test with the problems when it was refused. */
 function specOf(input: unknown): ProvisionSpec {
@@ -50,21 +51,7 @@ describe('validateProvisionRequest: valid requests', () => {
   });
 
   it('normalises a request with every field', () => {
-    const spec = specOf({
-      size: 'large',
-      architecture: 'amd64',
-      region: 'us-east-1',
-      spotInstance: true,
-      spotFallback: 'none',
-      imageId: 'ami-0123456789abcdef0',
-      userData: '#!/bin/bash\necho hello\n',
-      tags: { Name: 'preview-pr-42', team: 'web', empty: '' },
-      subnetId: 'subnet-0123456789abcdef0',
-      securityGroupIds: ['sg-0123456789abcdef0'],
-      rootVolumeGiB: 100,
-      ipWaitTimeout: '2m',
-      pollInterval: 2000,
-    });
+    const spec = specOf(EVERY_FIELD_REQUEST);
 
     expect(spec).toEqual({
       size: 'large',
