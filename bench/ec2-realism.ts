@@ -33,6 +33,10 @@ export interface Realism {
   proxy: Ec2FaultProxy;
   /** When each launched instance's public IP became (or becomes) visible, ms since the epoch. */
   ipVisibleAt: Map<string, number>;
+  /** When a DescribeInstances answer first carried each instance's public IP: when a poll saw it. */
+  ipFirstShownAt: Map<string, number>;
+  /** Every time a DescribeInstances answer carried each instance, hidden IP or not (to see poll spacing). */
+  describedAt: Map<string, number[]>;
   /** Calls answered RequestLimitExceeded, by action. */
   throttled: Map<string, number>;
   /** When moto last answered a RunInstances call (ms since the epoch): the end of the launch burst. */
@@ -71,6 +75,8 @@ export async function startRealism(motoEndpoint: string, options: RealismOptions
   );
 
   const ipVisibleAt = new Map<string, number>();
+  const ipFirstShownAt = new Map<string, number>();
+  const describedAt = new Map<string, number[]>();
   let lastLaunchAnsweredAt = 0;
   proxy.rewrite = (request, body) => {
     if (request.action !== 'RunInstances' && request.action !== 'DescribeInstances') return body;
@@ -80,15 +86,18 @@ export async function startRealism(motoEndpoint: string, options: RealismOptions
     // get the same one. Each instance's part of the answer runs from its <instanceId> to the next.
     return body.replace(/<instanceId>(i-[0-9a-f]+)<\/instanceId>[\s\S]*?(?=<instanceId>|$)/g, (part, instanceId: string) => {
       let visibleAt = ipVisibleAt.get(instanceId);
+      if (request.action === 'DescribeInstances') describedAt.set(instanceId, [...(describedAt.get(instanceId) ?? []), now]);
       if (visibleAt === undefined && request.action === 'RunInstances') {
         visibleAt = now + minDelay + random() * (maxDelay - minDelay);
         ipVisibleAt.set(instanceId, visibleAt);
       }
-      return visibleAt !== undefined && visibleAt > now ? part.replace(/<(ipAddress|publicIp)>[0-9.]+<\/\1>/g, '') : part;
+      if (visibleAt !== undefined && visibleAt > now) return part.replace(/<(ipAddress|publicIp)>[0-9.]+<\/\1>/g, '');
+      if (request.action === 'DescribeInstances' && !ipFirstShownAt.has(instanceId)) ipFirstShownAt.set(instanceId, now);
+      return part;
     });
   };
 
-  return { proxy, ipVisibleAt, throttled, lastLaunchAt: () => lastLaunchAnsweredAt, close: () => proxy.close() };
+  return { proxy, ipVisibleAt, ipFirstShownAt, describedAt, throttled, lastLaunchAt: () => lastLaunchAnsweredAt, close: () => proxy.close() };
 }
 
 function classOf(action: string): keyof typeof AWS_BUCKETS {

@@ -34,6 +34,10 @@ export interface RunResult {
    * competing for the machine (on this machine, for moto's single Python process).
    */
   latencyAfterLaunchesMs: { count: number; p50: number; p99: number };
+  /** The latency in two parts: IP visible -> a DescribeInstances answer first carried it (the wait for a poll)... */
+  ipToSeenMs: { p50: number; p99: number };
+  /** ...and that answer -> the run completed (the worker, the workflow task and the server). */
+  seenToCompletedMs: { p50: number; p99: number };
   describeCalls: number;
   /** How long the EC2 stand-in (moto) took to answer DescribeInstances: part of every poll's latency. */
   describeAnswerMs: { p50: number; p99: number };
@@ -50,6 +54,11 @@ export interface RunResult {
   billableActionsPerProvision: number;
   workerPeakRssMb: number;
   workerCpuSecondsPerProvision: number;
+  /**
+   * The rest of the machine, which shares its two cores with the worker: the Temporal dev server,
+   * moto (the EC2 stand-in) and this process (the realism layer and the client waiting on results).
+   */
+  otherCpuSecondsPerProvision: { server: number; moto: number; harness: number };
 }
 
 const LOG_DIR = join(PROJECT_ROOT, '.stagely', 'bench-logs');
@@ -64,7 +73,7 @@ export async function runBenchmark(options: { ns: number[]; modes: Mode[]; ipDel
   try {
     for (const n of options.ns) {
       for (const mode of options.modes) {
-        results.push(await runOnce(client, server.address, buildDir, n, mode, options.ipDelayMs, options.workerEnv ?? {}));
+        results.push(await runOnce(client, server, buildDir, n, mode, options.ipDelayMs, options.workerEnv ?? {}));
       }
     }
   } finally {
@@ -76,7 +85,7 @@ export async function runBenchmark(options: { ns: number[]; modes: Mode[]; ipDel
 
 async function runOnce(
   client: Client,
-  address: string,
+  server: { address: string; process: { pid: number } },
   buildDir: string,
   n: number,
   mode: Mode,
@@ -88,7 +97,7 @@ async function runOnce(
   const taskQueue = `bench-${mode}-${n}-${Date.now()}`;
   const imageParameter = await seedImageParameters(moto.endpoint);
   const env: NodeJS.ProcessEnv = {
-    ...stackEnv(address, realism.proxy.endpoint, taskQueue),
+    ...stackEnv(server.address, realism.proxy.endpoint, taskQueue),
     AWS_ENDPOINT_URL_SSM: moto.endpoint,
     STAGELY_IMAGE_PARAMETER: imageParameter,
     STAGELY_DESCRIBE_BATCHING: mode === 'batched' ? 'on' : 'off',
@@ -101,6 +110,9 @@ async function runOnce(
   const worker = await startWorker(env, { logDir: LOG_DIR, command: productionWorkerCommand(buildDir) });
   try {
     const started = Date.now();
+    const serverCpuBefore = processUsage(server.process.pid).cpuSeconds;
+    const motoCpuBefore = processUsage(moto.process.pid).cpuSeconds;
+    const harnessCpuBefore = process.cpuUsage();
     const handles = await Promise.all(
       Array.from({ length: n }, (_, i) =>
         startProvision(client, { size: 'small', architecture: i % 2 ? 'arm64' : 'amd64' }, { workflowId: `${taskQueue}-${i}`, taskQueue }),
@@ -109,6 +121,9 @@ async function runOnce(
     const outcomes = await Promise.allSettled(handles.map((h) => h.result()));
     const wallMs = Date.now() - started;
     const usage = processUsage(worker.pid);
+    const serverCpu = processUsage(server.process.pid).cpuSeconds - serverCpuBefore;
+    const motoCpu = processUsage(moto.process.pid).cpuSeconds - motoCpuBefore;
+    const harnessCpu = process.cpuUsage(harnessCpuBefore);
 
     let events = 0;
     let polls = 0;
@@ -116,6 +131,9 @@ async function runOnce(
     let billable = 0;
     const latencies: number[] = [];
     const afterLaunches: number[] = [];
+    const ipToSeen: number[] = [];
+    const closes: [string, number | undefined][] = [];
+    const seenToCompleted: number[] = [];
     for (const [i, handle] of handles.entries()) {
       const history = await handle.fetchHistory();
       for (const event of history.events ?? []) {
@@ -139,12 +157,26 @@ async function runOnce(
       if (outcome?.status === 'fulfilled') {
         const visibleAt = realism.ipVisibleAt.get(outcome.value.instanceId);
         const closed = (await handle.describe()).closeTime?.getTime();
+        closes.push([outcome.value.instanceId, closed]);
         if (visibleAt !== undefined && closed !== undefined) {
           latencies.push(closed - visibleAt);
           if (visibleAt > realism.lastLaunchAt()) afterLaunches.push(closed - visibleAt);
+          const seenAt = realism.ipFirstShownAt.get(outcome.value.instanceId);
+          if (seenAt !== undefined) {
+            ipToSeen.push(seenAt - visibleAt);
+            seenToCompleted.push(closed - seenAt);
+          }
         }
       }
     }
+    writeFileSync(
+      join(LOG_DIR, `${taskQueue}.samples.json`),
+      JSON.stringify({
+        lastLaunchAt: realism.lastLaunchAt(),
+        instances: [...realism.ipVisibleAt].map(([id, visibleAt]) => ({ id, visibleAt, describedAt: realism.describedAt.get(id) ?? [] })),
+        closes,
+      }),
+    );
     const describes = realism.proxy.requests.filter((r) => r.action === 'DescribeInstances');
     const describeCalls = describes.length;
     const answerMs = describes.map((r) => r.upstreamMs).filter((ms): ms is number => ms !== undefined).sort((a, b) => a - b);
@@ -152,6 +184,8 @@ async function runOnce(
     const throttledCalls = [...realism.throttled.values()].reduce((a, b) => a + b, 0);
     latencies.sort((a, b) => a - b);
     afterLaunches.sort((a, b) => a - b);
+    ipToSeen.sort((a, b) => a - b);
+    seenToCompleted.sort((a, b) => a - b);
     return {
       n,
       mode,
@@ -167,6 +201,8 @@ async function runOnce(
         p50: Math.round(percentile(afterLaunches, 0.5)),
         p99: Math.round(percentile(afterLaunches, 0.99)),
       },
+      ipToSeenMs: { p50: Math.round(percentile(ipToSeen, 0.5)), p99: Math.round(percentile(ipToSeen, 0.99)) },
+      seenToCompletedMs: { p50: Math.round(percentile(seenToCompleted, 0.5)), p99: Math.round(percentile(seenToCompleted, 0.99)) },
       describeCalls,
       describeAnswerMs: { p50: Math.round(percentile(answerMs, 0.5)), p99: Math.round(percentile(answerMs, 0.99)) },
       describeCallsPerInstance: round(describeCalls / n, 3),
@@ -182,6 +218,11 @@ async function runOnce(
       billableActionsPerProvision: round(billable / n, 1),
       workerPeakRssMb: usage.peakRssMb,
       workerCpuSecondsPerProvision: round(usage.cpuSeconds / n, 3),
+      otherCpuSecondsPerProvision: {
+        server: round(serverCpu / n, 3),
+        moto: round(motoCpu / n, 3),
+        harness: round((harnessCpu.user + harnessCpu.system) / 1e6 / n, 3),
+      },
     };
   } finally {
     await worker.stop();
@@ -242,6 +283,8 @@ export function formatTable(results: RunResult[]): string {
     ['provisions per second', (r) => String(r.provisionsPerSecond)],
     ['p50 / p99 IP visible -> completed (ms)', (r) => `${r.latencyFromIpMs.p50} / ${r.latencyFromIpMs.p99}`],
     ['  the same, IPs after the last launch (n)', (r) => `${r.latencyAfterLaunchesMs.p50} / ${r.latencyAfterLaunchesMs.p99} (${r.latencyAfterLaunchesMs.count})`],
+    ['  of which IP visible -> seen by a poll', (r) => `${r.ipToSeenMs.p50} / ${r.ipToSeenMs.p99}`],
+    ['  and seen by a poll -> completed', (r) => `${r.seenToCompletedMs.p50} / ${r.seenToCompletedMs.p99}`],
     ['DescribeInstances calls per instance', (r) => String(r.describeCallsPerInstance)],
     ['DescribeInstances calls per poll tick', (r) => String(r.describeCallsPerPoll)],
     ['DescribeInstances answer p50 / p99 (ms)', (r) => `${r.describeAnswerMs.p50} / ${r.describeAnswerMs.p99}`],
@@ -252,6 +295,7 @@ export function formatTable(results: RunResult[]): string {
     ['billable actions per provision', (r) => String(r.billableActionsPerProvision)],
     ['worker peak RSS (MB)', (r) => String(r.workerPeakRssMb)],
     ['worker CPU seconds per provision', (r) => String(r.workerCpuSecondsPerProvision)],
+    ['  server / moto / harness CPU s per provision', (r) => `${r.otherCpuSecondsPerProvision.server} / ${r.otherCpuSecondsPerProvision.moto} / ${r.otherCpuSecondsPerProvision.harness}`],
   ];
   const out: string[] = [];
   for (const n of [...new Set(results.map((r) => r.n))]) {

@@ -21,6 +21,11 @@ export interface InstanceStatus {
   launchedAt?: string;
   /** Whether EC2 reports the instance as spot (InstanceLifecycle). */
   spot: boolean;
+  /**
+   * When the poll had its answer (ms since the epoch, the worker's clock). A workflow's clock stands
+   * still while its local activity runs, so the workflow times its next poll from this instead.
+   */
+  checkedAt?: number;
 }
 
 /**
@@ -29,17 +34,21 @@ export interface InstanceStatus {
  * With a batcher, concurrent reads share DescribeInstances calls; without one, each makes its own.
  */
 export async function describeInstance(clients: AwsClients, ref: InstanceRef, batcher?: DescribeBatcher): Promise<InstanceStatus | null> {
-  const { region, instanceId } = ref;
+  const { instanceId } = ref;
   await seam('in-poll', { instanceId });
   try {
-    if (batcher !== undefined) return await batcher.describe(ref);
-    const output = await clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
-    const instance = output.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
-    return instance === undefined ? null : toStatus(instanceId, instance);
+    const status = batcher !== undefined ? await batcher.describe(ref) : await describeAlone(clients, ref);
+    return status === null ? null : { ...status, checkedAt: Date.now() };
   } catch (error) {
     if (isInstanceNotFound(error)) return null;
     throw toApplicationFailure(error, `DescribeInstances ${instanceId}`);
   }
+}
+
+async function describeAlone(clients: AwsClients, { region, instanceId }: InstanceRef): Promise<InstanceStatus | null> {
+  const output = await clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
+  const instance = output.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+  return instance === undefined ? null : toStatus(instanceId, instance);
 }
 
 /** EC2's view of one instance, as the workflow needs it. */

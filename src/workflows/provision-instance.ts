@@ -280,8 +280,13 @@ async function waitForPublicIp(
       );
     }
     if (onTicks) {
-      pollAt = nextPollAt(pollAt, Date.now(), spec.pollIntervalMs);
-      await sleep(Math.min(pollAt - Date.now(), remaining));
+      // The workflow clock is the time this workflow task started, and it stands still while the
+      // local activity runs; a sleep timed from it would fire late by the poll's own duration, a
+      // different amount each round, and scatter the runs of one tick. The poll's answer time (in
+      // the marker, so replay sees it too) is the better "now" when it is later.
+      const now = Math.max(Date.now(), seen?.checkedAt ?? 0);
+      pollAt = nextPollAt(pollAt, now, spec.pollIntervalMs);
+      await sleep(Math.min(pollAt - now, remaining));
     } else {
       await sleep(Math.min(spec.pollIntervalMs, remaining));
     }

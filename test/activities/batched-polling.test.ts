@@ -58,3 +58,14 @@ it('makes one call per poll with batching off', async () => {
   await Promise.all(ids.map((instanceId) => runActivity(describeInstance, { region: 'us-east-1', instanceId })));
   expect(describeCalls()).toHaveLength(ids.length);
 });
+
+it('stamps each answer with when it arrived, after the batch window, for the workflow to time its next poll', async () => {
+  const { describeInstance } = createActivities({ clients, batching: { windowMs: 300 } });
+  const before = Date.now();
+  const statuses = await Promise.all(ids.slice(0, 3).map((instanceId) => runActivity(describeInstance, { region: 'us-east-1', instanceId })));
+  const after = Date.now();
+  for (const status of statuses) {
+    expect(status?.checkedAt).toBeGreaterThanOrEqual(before + 300);
+    expect(status?.checkedAt).toBeLessThanOrEqual(after);
+  }
+});

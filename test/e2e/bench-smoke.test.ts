@@ -24,6 +24,8 @@ it('reports every number as a finite, non-negative value', () => {
       result.provisionsPerSecond,
       result.latencyFromIpMs.p50,
       result.latencyFromIpMs.p99,
+      result.ipToSeenMs.p50,
+      result.seenToCompletedMs.p50,
       result.describeCallsPerInstance,
       result.describeCallsPerPoll,
       result.throttledShare,
@@ -38,6 +40,9 @@ it('reports every number as a finite, non-negative value', () => {
     }
     expect(result.latencyFromIpMs.p99).toBeGreaterThanOrEqual(result.latencyFromIpMs.p50);
     expect(result.describeCalls).toBeGreaterThan(0);
+    // The two parts of the latency come from the same runs: the median parts never exceed the worst whole.
+    expect(result.ipToSeenMs.p50 + result.seenToCompletedMs.p50).toBeLessThanOrEqual(result.latencyFromIpMs.max);
+    expect(result.seenToCompletedMs.p50).toBeGreaterThan(0);
     expect(result.workerPeakRssMb).toBeGreaterThan(0);
     expect(result.activitiesPerPollRound).toBeGreaterThan(0);
   }
