@@ -14,16 +14,6 @@ export const SETUP: ActivityOptions = {
 };
 
 /**
- * The same look-up as a local activity, in the workflow task that starts the run (the cache answers
- * most at once). Backoffs stay short, so retries happen inside that task.
- */
-export const LOCAL_SETUP: LocalActivityOptions = {
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
-};
-
-/**
  * Launch: a RunInstances call takes seconds; throttling may need a few minutes of backoff. The
  * activity heartbeats during the call, so a worker killed mid-launch is retried elsewhere in seconds
  * (the retry finds the instance by its token instead of launching another).

@@ -36,7 +36,7 @@ import { describeCandidate, launchPlan, type LaunchCandidate } from '../common/l
 import { isGone } from '../common/instance-state';
 import { describeProblems, validateProvisionRequest, type ProvisionSpec } from '../common/validate-request';
 import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../common/visibility';
-import { call, callLocal, CLEANUP, LAUNCH, LOCAL_POLL, LOCAL_SETUP, POLL, SETUP } from './activity-profiles';
+import { call, callLocal, CLEANUP, LAUNCH, LOCAL_POLL, POLL, SETUP } from './activity-profiles';
 
 export const statusQuery = defineQuery<ProvisionStatus>(STATUS_QUERY);
 
@@ -77,12 +77,11 @@ async function provision(request: ProvisionRequest, status: ProvisionStatus): Pr
   const spec = checked.spec;
 
   status.phase = 'resolving-image';
-  const imageSummary = `Resolve the Ubuntu 22.04 ${spec.architecture} image in ${spec.region}`;
-  const imageRequest = { region: spec.region, architecture: spec.architecture, ...(spec.imageId !== undefined && { imageId: spec.imageId }) };
-  // Runs started before image look-ups were local replay the way they ran: an activity task.
-  const image = patched(LOCAL_IMAGE)
-    ? await callLocal(LOCAL_SETUP, imageSummary).resolveImage(imageRequest)
-    : await call(SETUP, imageSummary).resolveImage(imageRequest);
+  const image = await call(SETUP, `Resolve the Ubuntu 22.04 ${spec.architecture} image in ${spec.region}`).resolveImage({
+    region: spec.region,
+    architecture: spec.architecture,
+    ...(spec.imageId !== undefined && { imageId: spec.imageId }),
+  });
   log.info('Image resolved', { imageId: image.imageId, source: image.source, parameter: image.parameter ?? null });
 
   const plan = launchPlan(spec);
@@ -319,13 +318,6 @@ async function describeOrSkip(ref: InstanceRef, pollNumber: number, local: boole
  * polls meet in one DescribeInstances call and a round costs one workflow task.
  */
 const POLL_TICKS = 'poll-ticks';
-
-/**
- * Patch id: the image look-up is a local activity. The worker caches images, so the look-up is
- * nearly always answered at once; as an activity task it cost every start a trip through the
- * server's task queue and a second workflow task, which a burst of starts pays a thousand times.
- */
-const LOCAL_IMAGE = 'local-image';
 
 /** Patch id: runs recorded before the unknown-outcome sweep existed replay without it. */
 const SWEEP_UNKNOWN_LAUNCH = 'sweep-unknown-launch';

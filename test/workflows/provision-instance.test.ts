@@ -422,24 +422,6 @@ describe('a launch whose outcome is unknown', () => {
 });
 
 describe('failures before anything is launched', () => {
-  it('surfaces an image that cannot be used as the run\'s own InvalidConfiguration: the look-up is a local activity', async () => {
-    const { outcome, calls } = await withProvision(
-      SMALL_ARM,
-      {
-        image: async () => {
-          throw ApplicationFailure.nonRetryable('Image ami-0ffeec0ffeec0ffee is for x86_64, not arm64', 'InvalidConfiguration');
-        },
-      },
-      (handle) => failureOf(handle.result()),
-    );
-    // A local activity's failure is the workflow's cause itself, not wrapped in an ActivityFailure.
-    expect(outcome.cause).toBeInstanceOf(ApplicationFailure);
-    expect((outcome.cause as ApplicationFailure).type).toBe('InvalidConfiguration');
-    expect(calls.images).toHaveLength(1);
-    expect(calls.launched).toEqual([]);
-    expect(calls.terminated).toEqual([]);
-  });
-
   it('surfaces a non-retryable launch failure with its type, WorkflowFailedError -> ActivityFailure -> ApplicationFailure', async () => {
     const { outcome, calls } = await withProvision(
       SMALL_ARM,
