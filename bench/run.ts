@@ -212,9 +212,10 @@ async function runOnce(
       throttledShare: round(throttledCalls / Math.max(ec2Calls, 1), 4),
       failedRuns: outcomes.filter((o) => o.status === 'rejected').length,
       historyEventsPerProvision: round(events / n, 1),
-      // A poll round is one describe and, unless it was the last, one sleep: rounds = sleeps + runs.
-      activitiesPerPollRound: round(polls / Math.max(timers + n, 1), 2),
-      timersPerPollRound: round(timers / Math.max(timers + n, 1), 2),
+      // A poll round is one describe and one sleep. Runs recorded before the lean start polled at
+      // launch without a sleep first (polls = sleeps + runs); since, each poll follows a sleep.
+      activitiesPerPollRound: round(polls / Math.max(polls, timers, 1), 2),
+      timersPerPollRound: round(timers / Math.max(polls, timers, 1), 2),
       billableActionsPerProvision: round(billable / n, 1),
       workerPeakRssMb: usage.peakRssMb,
       workerCpuSecondsPerProvision: round(usage.cpuSeconds / n, 3),

@@ -177,7 +177,9 @@ export async function startDevServer(
   options: { port?: number; uiPort?: number; headless?: boolean; dbFile?: string; logDir?: string } = {},
 ): Promise<DevServer> {
   const port = options.port ?? (await freePort());
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...devServerSearchAttributeFlags()];
+  // The HTTP API port too: left to itself the server takes the gRPC port + 1000, which may be in use.
+  const httpPort = await freePort();
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--log-level', 'warn', ...devServerSearchAttributeFlags()];
   let uiUrl: string | undefined;
   if (options.headless) {
     args.push('--headless');
