@@ -212,8 +212,8 @@ async function runOnce(
       throttledShare: round(throttledCalls / Math.max(ec2Calls, 1), 4),
       failedRuns: outcomes.filter((o) => o.status === 'rejected').length,
       historyEventsPerProvision: round(events / n, 1),
-      // A poll round is one describe and one sleep. Runs recorded before the lean start polled at
-      // launch without a sleep first (polls = sleeps + runs); since, each poll follows a sleep.
+      // A poll round is one describe and the sleep after it (a run's last poll has none), so the
+      // rounds are whichever count is larger.
       activitiesPerPollRound: round(polls / Math.max(polls, timers, 1), 2),
       timersPerPollRound: round(timers / Math.max(polls, timers, 1), 2),
       billableActionsPerProvision: round(billable / n, 1),
