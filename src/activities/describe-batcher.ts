@@ -4,10 +4,18 @@
  * EC2 gives an account a small budget of non-mutating calls (a burst of about 100, refilled at about
  * 20 per second), shared with every other tool in the account. One call per instance per poll spends
  * it at about 100 concurrent provisions; one call per batch of up to 200 instances does not.
- * Workflows poll on ticks shared by every run (common/poll-ticks.ts), so the polls of one tick
- * arrive together, and a short window gathers them into one call per region. When the worker's
- * EC2 call budget is short, a batch waits for its token with the door open: polls arriving meanwhile
- * join it (up to the id limit), so under load batches grow instead of calls queueing.
+ *
+ * Two ways into a call:
+ * - **Due on a tick.** Workflows poll on ticks shared by every run (common/poll-ticks.ts), and each
+ *   poll says which tick it is for. When a run's poll finds no IP yet, the worker works out the run's
+ *   next tick just as the workflow will, and at that tick asks EC2 about every run due then, in one
+ *   call, without waiting for their polls to arrive. A poll that arrives for its tick takes that
+ *   answer. So a tick's polls hold their workflow tasks only until the tick's answer (not for a
+ *   window), and EC2 is asked exactly on the tick even when the polls themselves come in late.
+ * - **A window.** Any other poll (a run's first, one the worker did not foresee, or one whose tick's
+ *   call failed) waits a short window for company. A tick's call takes any such polls with it.
+ * When the worker's EC2 call budget is short, a batch waits for its token with the door open: polls
+ * arriving meanwhile join it (up to the id limit), so under load batches grow instead of calls queueing.
  *
  * Instances are looked up with the `instance-id` filter rather than InstanceIds: an unknown id (one
  * just launched and not yet visible) then simply has no entry, instead of failing the whole batch.
@@ -29,6 +37,14 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+/** When a poll is due, as the workflow scheduled it. */
+export interface PollSchedule {
+  /** The tick this poll is for (ms since the epoch, the workflow clock). */
+  dueAt: number;
+  /** The run's poll interval; with the answer's time it gives the run's next tick. */
+  intervalMs: number;
+}
+
 interface Pending {
   waiters: Waiter[];
   timer: NodeJS.Timeout;
@@ -40,6 +56,10 @@ export class DescribeBatcher {
   private readonly windowMs: number;
   private readonly maxBatch: number;
   private readonly pending = new Map<string, Pending>();
+  /** Runs expected to poll on a tick: tick -> region -> their instances' answers-to-be. */
+  private readonly due = new Map<number, Map<string, Waiter[]>>();
+  /** Answers taken on a tick, until the poll due then claims them (or they are forgotten). */
+  private readonly ahead = new Map<string, Promise<InstanceStatus | null>>();
   /** DescribeInstances calls made, for tests and the benchmark. */
   calls = 0;
 
@@ -51,22 +71,85 @@ export class DescribeBatcher {
     this.maxBatch = Math.min(Math.max(1, options.maxBatch ?? 200), 200);
   }
 
-  /** This instance's status, or null when EC2 does not (yet) know it. Rejects with the batch's AWS error. */
-  describe({ region, instanceId }: InstanceRef): Promise<InstanceStatus | null> {
-    return new Promise((resolve, reject) => {
-      let batch = this.pending.get(region);
-      if (batch === undefined) {
-        const opened: Pending = { waiters: [], dispatched: false, timer: setTimeout(() => void this.dispatch(region, opened), this.windowMs) };
-        batch = opened;
-        this.pending.set(region, batch);
+  /**
+   * This instance's status, or null when EC2 does not (yet) know it. Rejects with the batch's AWS
+   * error. A poll with its schedule takes the answer its tick's call got, when the worker foresaw it.
+   */
+  async describe(ref: InstanceRef, schedule?: PollSchedule): Promise<InstanceStatus | null> {
+    const ahead = schedule === undefined ? undefined : this.claim(ref, schedule);
+    if (ahead !== undefined) {
+      try {
+        return await ahead;
+      } catch {
+        // The tick's call failed; this poll asks again on its own, and reports that call's error.
       }
-      batch.waiters.push({ instanceId, resolve, reject });
-      if (batch.waiters.length >= this.maxBatch) {
-        // Full: nobody else joins; the next poll opens a new batch.
-        this.pending.delete(region);
-        void this.dispatch(region, batch);
-      }
+    }
+    return new Promise((resolve, reject) => this.join(ref.region, { instanceId: ref.instanceId, resolve, reject }));
+  }
+
+  /**
+   * Expects this instance's run to poll at `tick` (after a poll that found no IP): at the tick, its id
+   * goes into the call for every run due then. An answer no poll claims within `intervalMs` of the tick
+   * is forgotten.
+   */
+  expect(ref: InstanceRef, tick: number, intervalMs: number): void {
+    const key = aheadKey(ref, tick);
+    let waiter: Waiter | undefined;
+    const answer = new Promise<InstanceStatus | null>((resolve, reject) => {
+      waiter = { instanceId: ref.instanceId, resolve, reject };
     });
+    // Unclaimed, a failed answer must not surface as an unhandled rejection.
+    answer.catch(() => undefined);
+    this.ahead.set(key, answer);
+    let regions = this.due.get(tick);
+    if (regions === undefined) {
+      regions = new Map();
+      this.due.set(tick, regions);
+      setTimeout(() => this.onTick(tick), Math.max(0, tick - Date.now())).unref();
+    }
+    regions.set(ref.region, [...(regions.get(ref.region) ?? []), waiter as Waiter]);
+    setTimeout(() => {
+      if (this.ahead.get(key) === answer) this.ahead.delete(key);
+    }, Math.max(0, tick - Date.now()) + intervalMs).unref();
+  }
+
+  /** The answer taken (or about to be taken) for this poll's tick, if the worker foresaw the poll. */
+  private claim(ref: InstanceRef, { dueAt }: PollSchedule): Promise<InstanceStatus | null> | undefined {
+    const key = aheadKey(ref, dueAt);
+    const answer = this.ahead.get(key);
+    if (answer === undefined) return undefined;
+    this.ahead.delete(key);
+    // A poll well before its tick (its sleep cut short by the deadline) asks now: the tick's answer
+    // would come too late for it. (One more than an interval late finds its answer forgotten.)
+    if (dueAt - Date.now() > this.windowMs) return undefined;
+    return answer;
+  }
+
+  /** A tick: one call (per region, per 200 ids) for the runs due now, and any polls gathering meanwhile. */
+  private onTick(tick: number): void {
+    const regions = this.due.get(tick);
+    this.due.delete(tick);
+    for (const [region, waiters] of regions ?? []) {
+      for (const waiter of waiters) this.join(region, waiter);
+      const batch = this.pending.get(region);
+      if (batch !== undefined) void this.dispatch(region, batch);
+    }
+  }
+
+  /** Adds a waiter to the region's open batch, opening one (with the window) if none is. */
+  private join(region: string, waiter: Waiter): void {
+    let batch = this.pending.get(region);
+    if (batch === undefined) {
+      const opened: Pending = { waiters: [], dispatched: false, timer: setTimeout(() => void this.dispatch(region, opened), this.windowMs) };
+      batch = opened;
+      this.pending.set(region, batch);
+    }
+    batch.waiters.push(waiter);
+    if (batch.waiters.length >= this.maxBatch) {
+      // Full: nobody else joins; the next poll opens a new batch.
+      this.pending.delete(region);
+      void this.dispatch(region, batch);
+    }
   }
 
   /** Window over (or batch full): wait for a budget token, still open to joiners, then send. */
@@ -120,4 +203,8 @@ export class DescribeBatcher {
       waiter.resolve(instance === undefined ? null : toStatus(waiter.instanceId, instance));
     }
   }
+}
+
+function aheadKey({ region, instanceId }: InstanceRef, tick: number): string {
+  return `${region}/${instanceId}@${tick}`;
 }

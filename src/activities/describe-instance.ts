@@ -1,7 +1,8 @@
 import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
-import { toInstanceState, type InstanceState } from '../common/instance-state';
+import { isGone, toInstanceState, type InstanceState } from '../common/instance-state';
+import { nextPollAt } from '../common/poll-ticks';
 import type { AwsClients } from './aws-clients';
-import type { DescribeBatcher } from './describe-batcher';
+import type { DescribeBatcher, PollSchedule } from './describe-batcher';
 import { abortSignal } from './ec2-context';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
 import { seam } from './test-seam';
@@ -11,6 +12,12 @@ export interface InstanceRef {
   region: string;
   instanceId: string;
 }
+
+/**
+ * A poll: the instance, and, from a workflow polling on shared ticks, the tick it is for and its
+ * interval, so the worker can foresee its next poll (describe-batcher.ts).
+ */
+export interface PollRequest extends InstanceRef, Partial<PollSchedule> {}
 
 export interface InstanceStatus {
   instanceId: string;
@@ -28,17 +35,31 @@ export interface InstanceStatus {
   checkedAt?: number;
 }
 
+export interface PollOptions {
+  /** Shares DescribeInstances calls between concurrent polls; without it, each poll makes its own. */
+  batcher?: DescribeBatcher;
+  /** Told how late (ms) each poll with a due tick started: the worker's start admission listens. */
+  pollStarted?: (lateMs: number) => void;
+}
+
 /**
  * Reads one instance. Returns null when EC2 does not know the id: right after RunInstances that means
  * "not visible yet" (EC2 is eventually consistent), so callers keep polling within their deadline.
- * With a batcher, concurrent reads share DescribeInstances calls; without one, each makes its own.
  */
-export async function describeInstance(clients: AwsClients, ref: InstanceRef, batcher?: DescribeBatcher): Promise<InstanceStatus | null> {
-  const { instanceId } = ref;
+export async function describeInstance(clients: AwsClients, request: PollRequest, { batcher, pollStarted }: PollOptions = {}): Promise<InstanceStatus | null> {
+  const { region, instanceId, dueAt, intervalMs } = request;
+  const ref = { region, instanceId };
+  const schedule = dueAt !== undefined && intervalMs !== undefined ? { dueAt, intervalMs } : undefined;
+  if (dueAt !== undefined) pollStarted?.(Date.now() - dueAt);
   await seam('in-poll', { instanceId });
   try {
-    const status = batcher !== undefined ? await batcher.describe(ref) : await describeAlone(clients, ref);
-    return status === null ? null : { ...status, checkedAt: Date.now() };
+    const status = batcher !== undefined ? await batcher.describe(ref, schedule) : await describeAlone(clients, ref);
+    const checkedAt = Date.now();
+    if (batcher !== undefined && schedule !== undefined && (status === null || (!status.publicIp && !isGone(status.state)))) {
+      // The run will poll again on the tick the workflow works out from the same answer time.
+      batcher.expect(ref, nextPollAt(schedule.dueAt, checkedAt, schedule.intervalMs), schedule.intervalMs);
+    }
+    return status === null ? null : { ...status, checkedAt };
   } catch (error) {
     if (isInstanceNotFound(error)) return null;
     throw toApplicationFailure(error, `DescribeInstances ${instanceId}`);

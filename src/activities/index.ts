@@ -8,7 +8,7 @@ import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from '../common/image
 import type { RunRef } from '../common/reaping';
 import type { AwsClients } from './aws-clients';
 import { DescribeBatcher, type BatchingOptions } from './describe-batcher';
-import { describeInstance, type InstanceRef } from './describe-instance';
+import { describeInstance, type PollRequest } from './describe-instance';
 import { describeRuns } from './describe-runs';
 import { listManagedInstances } from './list-managed-instances';
 import { ImageCache, resolveImage, type ImageRequest } from './resolve-image';
@@ -21,7 +21,7 @@ import { validateCredentials } from './validate-credentials';
 export type { AwsClients } from './aws-clients';
 export type { BatchingOptions } from './describe-batcher';
 export { regionalClients } from './aws-clients';
-export type { InstanceRef, InstanceStatus } from './describe-instance';
+export type { InstanceRef, InstanceStatus, PollRequest } from './describe-instance';
 export type { ImageRequest, ResolvedImage } from './resolve-image';
 export type { LaunchedInstance, LaunchRequest } from './run-instances';
 export type { TokenSweep } from './launched-by';
@@ -49,6 +49,8 @@ export interface ActivityOptions {
   batching?: BatchingOptions | false;
   /** Regions the orphan reaper scans when its request names none. @default [defaultRegion] */
   reaperRegions?: string[];
+  /** Told how late each poll started after its tick (start-admission.ts). */
+  pollStarted?: (lateMs: number) => void;
 }
 
 export function createActivities(options: ActivityOptions) {
@@ -59,7 +61,7 @@ export function createActivities(options: ActivityOptions) {
   return {
     resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
     runInstances: (request: LaunchRequest) => runInstances(clients, request),
-    describeInstance: (ref: InstanceRef) => describeInstance(clients, ref, batcher),
+    describeInstance: (request: PollRequest) => describeInstance(clients, request, { ...(batcher && { batcher }), ...(options.pollStarted && { pollStarted: options.pollStarted }) }),
     terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request),
     terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
     listManagedInstances: async (request: { regions?: string[] }) => {

@@ -4,6 +4,7 @@
  */
 import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { createActivities } from '../../src/activities';
+import { nextPollAt } from '../../src/common/poll-ticks';
 import { runActivity } from '../support/activity-env';
 import { startEc2FaultProxy, type Ec2FaultProxy } from '../support/ec2-fault-proxy';
 import { endpointClients, motoEc2Client, motoEndpoint } from '../support/env';
@@ -68,4 +69,28 @@ it('stamps each answer with when it arrived, after the batch window, for the wor
     expect(status?.checkedAt).toBeGreaterThanOrEqual(before + 300);
     expect(status?.checkedAt).toBeLessThanOrEqual(after);
   }
+});
+
+it("foresees a run's next poll: at its tick the worker asks EC2 about it, and the poll takes that answer", async () => {
+  const { describeInstance } = createActivities({ clients, batching: { windowMs: 50 } });
+  const intervalMs = 1000;
+  const dueAt = Date.now();
+  const polls = ids.slice(0, 3).map((instanceId) => ({ region: 'us-east-1', instanceId, intervalMs }));
+  // moto shows public IPs at once; hidden for the first poll, the runs are still waiting and will poll again.
+  proxy.rewrite = (_request, body) => body.replace(/<ipAddress>[0-9.]+<\/ipAddress>/g, '');
+  const first = await Promise.all(polls.map((poll) => runActivity(describeInstance, { ...poll, dueAt })));
+  delete proxy.rewrite;
+  expect(first.map((s) => s?.publicIp)).toEqual([undefined, undefined, undefined]);
+  const next = nextPollAt(dueAt, Math.max(...first.map((s) => s?.checkedAt ?? 0)), intervalMs);
+
+  // At the tick, before any poll for it has arrived, one call asks about all three.
+  await new Promise((resolve) => setTimeout(resolve, next - Date.now() + 300));
+  const idsPerCall = () => describeCalls().map((r) => Object.keys(r.params).filter((k) => k.startsWith('Filter.1.Value.')).length);
+  expect(idsPerCall()).toEqual([3, 3]);
+
+  // The polls for that tick come in late and take the tick's answer (the IPs now showing): no call of their own.
+  const second = await Promise.all(polls.map((poll) => runActivity(describeInstance, { ...poll, dueAt: next })));
+  expect(second.map((s) => s?.instanceId)).toEqual(ids.slice(0, 3));
+  expect(second.every((s) => s?.publicIp !== undefined)).toBe(true);
+  expect(idsPerCall()).toEqual([3, 3]);
 });

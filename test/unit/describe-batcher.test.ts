@@ -504,3 +504,170 @@ describe('DescribeBatcher under the EC2 call budget', () => {
     destroy();
   });
 });
+
+describe('DescribeBatcher on ticks: polls the worker foresaw', () => {
+  const INTERVAL = 5000;
+  const east = (instanceId: string) => ({ region: 'us-east-1', instanceId });
+
+  /** Follows a promise without awaiting it, so a test fails at once instead of hanging on fake timers. */
+  function track<T>(promise: Promise<T>): { settled: boolean; value?: T } {
+    const state: { settled: boolean; value?: T } = { settled: false };
+    void promise.then((value) => Object.assign(state, { settled: true, value }));
+    return state;
+  }
+
+  /** Fake time at a round tick, so ticks are easy to read. */
+  function atTick(): number {
+    jest.setSystemTime(1_800_000_000_000);
+    return Date.now();
+  }
+
+  it('asks EC2 at the tick about every run due then, in one call, before their polls arrive', async () => {
+    const now = atTick();
+    const { batcher, fakes, fake } = setup(knownInstances([running('i-a'), running('i-b')]));
+    const tick = now + 1000;
+    batcher.expect(east('i-a'), tick, INTERVAL);
+    batcher.expect(east('i-b'), tick, INTERVAL);
+
+    await jest.advanceTimersByTimeAsync(999);
+    expect(fakes.size).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(fake('us-east-1').batches).toEqual([['i-a', 'i-b']]);
+
+    // The polls come in later (their workflow tasks were queued) and take the tick's answer.
+    await jest.advanceTimersByTimeAsync(1500);
+    const a = track(batcher.describe(east('i-a'), { dueAt: tick, intervalMs: INTERVAL }));
+    const b = track(batcher.describe(east('i-b'), { dueAt: tick, intervalMs: INTERVAL }));
+    await jest.advanceTimersByTimeAsync(0);
+    expect([a.value?.instanceId, b.value?.instanceId]).toEqual(['i-a', 'i-b']);
+    expect(batcher.calls).toBe(1);
+  });
+
+  it('a poll that arrives just before its tick waits for the tick, not for a window', async () => {
+    const now = atTick();
+    const { batcher, fake } = setup(knownInstances([running('i-a')]), { windowMs: 500 });
+    const tick = now + 1000;
+    batcher.expect(east('i-a'), tick, INTERVAL);
+    await jest.advanceTimersByTimeAsync(990);
+
+    let answeredAt: number | undefined;
+    const poll = track(
+      batcher.describe(east('i-a'), { dueAt: tick, intervalMs: INTERVAL }).then((s) => {
+        answeredAt = Date.now();
+        return s;
+      }),
+    );
+    await jest.advanceTimersByTimeAsync(10);
+    expect(poll.value?.instanceId).toBe('i-a');
+    expect(answeredAt).toBe(tick);
+    expect(fake('us-east-1').batches).toEqual([['i-a']]);
+  });
+
+  it("takes polls gathering in a window along in the tick's call, answering them at the tick", async () => {
+    const now = atTick();
+    const { batcher, fake } = setup(knownInstances([running('i-due'), running('i-new')]), { windowMs: 500 });
+    const tick = now + 1000;
+    batcher.expect(east('i-due'), tick, INTERVAL);
+    await jest.advanceTimersByTimeAsync(900);
+    // A run's first poll, which nobody foresaw: it opens a window that would close at tick + 400.
+    const first = track(batcher.describe(east('i-new'), { dueAt: now + 900, intervalMs: INTERVAL }));
+    await jest.advanceTimersByTimeAsync(100);
+
+    expect(fake('us-east-1').batches).toEqual([['i-new', 'i-due']]);
+    expect(first.value?.instanceId).toBe('i-new');
+    const due = track(batcher.describe(east('i-due'), { dueAt: tick, intervalMs: INTERVAL }));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(due.value?.instanceId).toBe('i-due');
+    expect(batcher.calls).toBe(1);
+  });
+
+  it('splits a tick of more than 200 runs into calls of at most 200', async () => {
+    const now = atTick();
+    const { batcher, fake } = setup(knownInstances([]));
+    for (const id of ids('i-', 450)) batcher.expect(east(id), now + 1000, INTERVAL);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(fake('us-east-1').batches.map((b) => b.length)).toEqual([200, 200, 50]);
+  });
+
+  it('makes a call per region on a tick', async () => {
+    const now = atTick();
+    const { batcher, fake } = setup(knownInstances([]));
+    batcher.expect(east('i-a'), now + 1000, INTERVAL);
+    batcher.expect({ region: 'eu-west-1', instanceId: 'i-b' }, now + 1000, INTERVAL);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(fake('us-east-1').batches).toEqual([['i-a']]);
+    expect(fake('eu-west-1').batches).toEqual([['i-b']]);
+  });
+
+  it("a poll whose tick's call failed asks again on its own, and gets its own answer", async () => {
+    const now = atTick();
+    const { batcher, fake } = setup((input, call) => {
+      if (call === 1) throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
+      return knownInstances([running('i-a')])(input, call);
+    });
+    const tick = now + 1000;
+    batcher.expect(east('i-a'), tick, INTERVAL);
+    await jest.advanceTimersByTimeAsync(1000);
+
+    const poll = batcher.describe(east('i-a'), { dueAt: tick, intervalMs: INTERVAL });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect((await poll)?.instanceId).toBe('i-a');
+    expect(fake('us-east-1').batches).toEqual([['i-a'], ['i-a']]);
+  });
+
+  it('a failed answer that no poll claims is dropped without an unhandled rejection', async () => {
+    const unhandled = jest.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const now = atTick();
+      const { batcher, fake } = setup(() => {
+        throw new Error('boom');
+      });
+      batcher.expect(east('i-a'), now + 1000, INTERVAL);
+      await jest.advanceTimersByTimeAsync(1000 + INTERVAL + 1);
+      // Let Node report any rejection nobody handled.
+      jest.useRealTimers();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(fake('us-east-1').batches).toEqual([['i-a']]);
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it('a poll an interval or more after its tick finds the answer forgotten, and asks EC2 again', async () => {
+    const now = atTick();
+    const { batcher, fake } = setup(knownInstances([running('i-a')]));
+    const tick = now + 1000;
+    batcher.expect(east('i-a'), tick, INTERVAL);
+    await jest.advanceTimersByTimeAsync(1000 + INTERVAL);
+
+    const poll = batcher.describe(east('i-a'), { dueAt: tick, intervalMs: INTERVAL });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect((await poll)?.instanceId).toBe('i-a');
+    expect(fake('us-east-1').batches).toEqual([['i-a'], ['i-a']]);
+  });
+
+  it('a poll well before its tick (its sleep cut short by the deadline) asks now instead of waiting', async () => {
+    const now = atTick();
+    const { batcher, fake } = setup(knownInstances([running('i-a')]));
+    const tick = now + 4000;
+    batcher.expect(east('i-a'), tick, INTERVAL);
+
+    const poll = track(batcher.describe(east('i-a'), { dueAt: tick, intervalMs: INTERVAL }));
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect(poll.value?.instanceId).toBe('i-a');
+    expect(fake('us-east-1').batches).toEqual([['i-a']]);
+  });
+
+  it('a poll for a tick the worker did not foresee waits the window as before', async () => {
+    const now = atTick();
+    const { batcher, fakes, fake } = setup(knownInstances([running('i-a')]));
+    const poll = batcher.describe(east('i-a'), { dueAt: now, intervalMs: INTERVAL });
+    await jest.advanceTimersByTimeAsync(WINDOW_MS - 1);
+    expect(fakes.size).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect((await poll)?.instanceId).toBe('i-a');
+    expect(fake('us-east-1').batches).toEqual([['i-a']]);
+  });
+});
