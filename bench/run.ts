@@ -5,8 +5,9 @@
  * Starts the Temporal dev server, moto behind an EC2-realism layer (AWS-like API token buckets, public
  * IPs that appear 5-40 s after launch) and a production-built worker; then, for each N and each mode,
  * starts N provisions at once and prints one table per N, the modes side by side. The same numbers go
- * to bench/results/<time>.json. Modes: "batched" (polls share DescribeInstances calls) and
- * "per-workflow" (STAGELY_DESCRIBE_BATCHING=off: one call per poll).
+ * to bench/results/<time>.json. Modes: "batched" (the design: polls share DescribeInstances calls,
+ * new starts wait while polls run late) and "per-workflow" (STAGELY_DESCRIBE_BATCHING=off and
+ * STAGELY_START_ADMISSION=off: one call per poll, every start at once).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -101,6 +102,8 @@ async function runOnce(
     AWS_ENDPOINT_URL_SSM: moto.endpoint,
     STAGELY_IMAGE_PARAMETER: imageParameter,
     STAGELY_DESCRIBE_BATCHING: mode === 'batched' ? 'on' : 'off',
+    // Plain per-workflow polling is the design without either: no shared calls, no start admission.
+    STAGELY_START_ADMISSION: mode === 'batched' ? 'on' : 'off',
     STAGELY_LOG_LEVEL: 'INFO',
     ...workerEnv,
   };

@@ -118,6 +118,11 @@ export interface WorkerTuning {
   maxCachedWorkflows: number;
   /** How long a draining worker lets running activities finish. @default 30s (STAGELY_SHUTDOWN_GRACE) */
   shutdownGraceTimeMs: number;
+  /**
+   * Let new provisions in only as fast as the running ones' polls stay on time (start-admission.ts).
+   * Needs the workflow cache. @default on (STAGELY_START_ADMISSION=off)
+   */
+  startAdmission: boolean;
 }
 
 export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning {
@@ -128,6 +133,12 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning
     if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1 (got ${raw})`);
     return n;
   };
+  const onOff = (name: string, fallback: boolean): boolean => {
+    const raw = nonEmpty(env[name]);
+    if (raw === undefined) return fallback;
+    if (raw !== 'on' && raw !== 'off') throw new Error(`${name} must be on or off (got ${raw})`);
+    return raw === 'on';
+  };
   const grace = nonEmpty(env.STAGELY_SHUTDOWN_GRACE);
   const parsed = grace === undefined ? undefined : parseDuration(grace);
   if (parsed !== undefined && (!parsed.ok || parsed.ms < 0)) throw new Error('STAGELY_SHUTDOWN_GRACE must be a duration like 30s');
@@ -137,6 +148,7 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning
     maxConcurrentWorkflowTaskExecutions: count('STAGELY_MAX_CONCURRENT_WORKFLOW_TASKS', 40),
     maxCachedWorkflows: count('STAGELY_MAX_CACHED_WORKFLOWS', 1000),
     shutdownGraceTimeMs: parsed?.ok ? parsed.ms : 30_000,
+    startAdmission: onOff('STAGELY_START_ADMISSION', true),
   };
 }
 

@@ -10,13 +10,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, regionalClients } from './activities';
 import { dataConverterFromEnv, describeEncryption } from './codec';
-import { awsSettings, describeSettings, temporalSettings, workerTuning } from './config';
+import { awsSettings, describeSettings, temporalSettings, workerTuning, type WorkerTuning } from './config';
 import { armedSeam } from './activities/test-seam';
 import { installRuntime, observabilitySettings, startHealthServer } from './observability';
 import { missingSearchAttributes } from './search-attributes';
+import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission } from './start-admission';
 
 /** A prebuilt bundle if there is one (production), else the sources, bundled now (development). */
 function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>; described: string } {
@@ -27,6 +28,47 @@ function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'wo
     : { options: { workflowsPath: require.resolve('./workflows') }, described: 'sources, bundled at start-up' };
 }
 
+/**
+ * Start admission (start-admission.ts), unless turned off or without a workflow cache (then every
+ * task comes from the task queue, and none could be told apart as a new workflow's).
+ */
+function startAdmission(tuning: WorkerTuning, runtime: Runtime): StartAdmission | undefined {
+  if (!tuning.startAdmission || tuning.maxCachedWorkflows === 0) return undefined;
+  const gauge = runtime.metricMeter.createGauge('stagely_start_admission_rate', 'float', 'starts/s', 'New provisions the worker lets in per second');
+  let previous = DEFAULT_ADMISSION.initialPerSecond;
+  return new StartAdmission(DEFAULT_ADMISSION, Date.now(), (perSecond, lateP90Ms) => {
+    gauge.set(perSecond);
+    const message = `Start admission: ${round(perSecond)} new provisions per second (polls started ${Math.round(lateP90Ms)} ms after their ticks, p90)`;
+    // Slowing down is news for an operator; speeding back up is routine.
+    if (perSecond < previous) runtime.logger.info(message);
+    else runtime.logger.debug(message);
+    previous = perSecond;
+  });
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/** Task slots: fixed sizes, except that with start admission new workflows' tasks wait their turn. */
+function slots(tuning: WorkerTuning, admission: StartAdmission | undefined): Partial<WorkerOptions> {
+  if (admission === undefined) {
+    return {
+      maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
+      maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivityExecutions,
+      maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
+    };
+  }
+  return {
+    tuner: {
+      workflowTaskSlotSupplier: admittingSlotSupplier(admission, tuning.maxConcurrentWorkflowTaskExecutions),
+      activityTaskSlotSupplier: { type: 'fixed-size', numSlots: tuning.maxConcurrentActivityTaskExecutions },
+      localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: tuning.maxConcurrentLocalActivityExecutions },
+      // No Nexus handlers here; the tuner still wants a supplier.
+      nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const observability = observabilitySettings();
@@ -65,6 +107,7 @@ async function main(): Promise<void> {
       );
     }
     const workflows = workflowSource();
+    const admission = startAdmission(tuning, runtime);
     const worker = await Worker.create({
       connection,
       namespace: settings.namespace,
@@ -79,10 +122,9 @@ async function main(): Promise<void> {
         defaultRegion: aws.defaultRegion,
         batching: aws.batching,
         reaperRegions: aws.reaperRegions,
+        ...(admission !== undefined && { pollStarted: (lateMs: number) => admission.pollStarted(lateMs, Date.now()) }),
       }),
-      maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
-      maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivityExecutions,
-      maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
+      ...slots(tuning, admission),
       maxCachedWorkflows: tuning.maxCachedWorkflows,
       shutdownGraceTime: tuning.shutdownGraceTimeMs,
       // Shown in the Web UI against every task this worker ran; the SDK's default is pid@host.

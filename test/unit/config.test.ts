@@ -87,7 +87,14 @@ describe('workerTuning', () => {
       maxConcurrentWorkflowTaskExecutions: 40,
       maxCachedWorkflows: 1000,
       shutdownGraceTimeMs: 30_000,
+      startAdmission: true,
     });
+  });
+
+  it('turns start admission off with STAGELY_START_ADMISSION=off, and refuses anything but on or off', () => {
+    expect(workerTuning({ STAGELY_START_ADMISSION: 'off' }).startAdmission).toBe(false);
+    expect(workerTuning({ STAGELY_START_ADMISSION: 'on' }).startAdmission).toBe(true);
+    expect(() => workerTuning({ STAGELY_START_ADMISSION: 'no' })).toThrow('STAGELY_START_ADMISSION must be on or off (got no)');
   });
 
   it('reads each setting, and refuses what is not a whole number of at least 1', () => {
