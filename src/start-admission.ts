@@ -7,12 +7,16 @@
  * there is a second added to some preview environment's wait. A start can wait instead: before its
  * first workflow task a provision has launched nothing and is on nobody's bill.
  *
- * So the polls report how late they started after the tick they were due on (PollRequest.dueAt),
- * and new workflows are let in at a rate that follows that lateness: up by one start per second each
- * second the polls are on time while starts are being held back, halved (at most every two seconds)
- * when they are late. A new workflow is told apart by its queue: its first workflow task comes from
- * the task queue, while a workflow this worker already runs gets its next tasks on the worker's own
- * sticky queue, which is never held back.
+ * So the polls of runs the worker already has (those its describe batcher foresaw) report how late
+ * they started after the tick they were due on, and new workflows are let in at a rate that follows
+ * that lateness: halved (at most every two seconds) when they are late, and up by one start per
+ * second each second starts were held back while those polls were on time or none was due. A new workflow is told apart by
+ * its queue: its first workflow task comes from the task queue, while a workflow this worker already
+ * runs gets its next tasks on the worker's own sticky queue, which is never held back.
+ *
+ * A restarted worker gets back the workflows it was running through the task queue too, and takes
+ * them at the same pace. Their first poll after that is not a foreseen one, so the wait does not
+ * count as lateness against the rate; once back, they poll on the sticky queue again.
  */
 import type { CustomSlotSupplier, WorkflowSlotInfo } from '@temporalio/worker';
 
@@ -28,7 +32,7 @@ export interface AdmissionSettings {
   onTimeMs: number;
   /** How often the rate is reconsidered. */
   windowMs: number;
-  /** Fewer polls than this in a window say nothing either way. */
+  /** It takes at least this many polls in a window to slow down. */
   minSamples: number;
 }
 
@@ -55,8 +59,8 @@ export class StartAdmission {
   constructor(
     private readonly settings: AdmissionSettings = DEFAULT_ADMISSION,
     now: number = Date.now(),
-    /** Told each new rate, with the lateness (p90, ms) that moved it. */
-    private readonly onChange?: (perSecond: number, lateP90Ms: number) => void,
+    /** Told each new rate, with the lateness (p90, ms) that moved it: undefined when no poll was due. */
+    private readonly onChange?: (perSecond: number, lateP90Ms: number | undefined) => void,
   ) {
     this.perSecond = settings.initialPerSecond;
     this.windowStart = now;
@@ -92,17 +96,16 @@ export class StartAdmission {
 
   private adjust(now: number): void {
     const { lateMs, onTimeMs, minSamples, minPerSecond, maxPerSecond, windowMs } = this.settings;
-    if (this.lateness.length < minSamples) return;
     const sorted = [...this.lateness].sort((a, b) => a - b);
-    const p90 = sorted[Math.ceil(sorted.length * 0.9) - 1] ?? 0;
-    if (p90 > lateMs) {
+    const p90 = sorted[Math.ceil(sorted.length * 0.9) - 1];
+    if (p90 !== undefined && sorted.length >= minSamples && p90 > lateMs) {
       // Late polls take a while to catch up once starts slow down; give a halving time to show.
-      if (now - this.slowedAt < 2 * windowMs) return;
-      if (this.perSecond === minPerSecond) return;
+      if (now - this.slowedAt < 2 * windowMs || this.perSecond === minPerSecond) return;
       this.perSecond = Math.max(minPerSecond, this.perSecond / 2);
       this.slowedAt = now;
       this.onChange?.(this.perSecond, p90);
-    } else if (p90 < onTimeMs && this.heldBack && this.perSecond < maxPerSecond) {
+    } else if (this.heldBack && (p90 === undefined || p90 < onTimeMs) && this.perSecond < maxPerSecond) {
+      // Starts waited and nothing says the worker is behind (no poll was due, or all were on time).
       this.perSecond = Math.min(maxPerSecond, this.perSecond + 1);
       this.onChange?.(this.perSecond, p90);
     }

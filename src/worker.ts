@@ -29,16 +29,19 @@ function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'wo
 }
 
 /**
- * Start admission (start-admission.ts), unless turned off or without a workflow cache (then every
- * task comes from the task queue, and none could be told apart as a new workflow's).
+ * Start admission (start-admission.ts), unless turned off, without batching, or without a workflow
+ * cache (then every task comes from the task queue, and none could be told apart as a new workflow's).
  */
-function startAdmission(tuning: WorkerTuning, runtime: Runtime): StartAdmission | undefined {
-  if (!tuning.startAdmission || tuning.maxCachedWorkflows === 0) return undefined;
+function startAdmission(tuning: WorkerTuning, batching: boolean, runtime: Runtime): StartAdmission | undefined {
+  // Its signal is the polls the describe batcher foresaw; without batching there are none.
+  if (!tuning.startAdmission || !batching || tuning.maxCachedWorkflows === 0) return undefined;
   const gauge = runtime.metricMeter.createGauge('stagely_start_admission_rate', 'float', 'starts/s', 'New provisions the worker lets in per second');
   let previous = DEFAULT_ADMISSION.initialPerSecond;
+  gauge.set(previous);
   return new StartAdmission(DEFAULT_ADMISSION, Date.now(), (perSecond, lateP90Ms) => {
     gauge.set(perSecond);
-    const message = `Start admission: ${round(perSecond)} new provisions per second (polls started ${Math.round(lateP90Ms)} ms after their ticks, p90)`;
+    const lateness = lateP90Ms === undefined ? 'no polls were due' : `polls started ${Math.round(lateP90Ms)} ms after their ticks, p90`;
+    const message = `Start admission: ${round(perSecond)} new provisions per second (${lateness})`;
     // Slowing down is news for an operator; speeding back up is routine.
     if (perSecond < previous) runtime.logger.info(message);
     else runtime.logger.debug(message);
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
       );
     }
     const workflows = workflowSource();
-    const admission = startAdmission(tuning, runtime);
+    const admission = startAdmission(tuning, aws.batching !== false, runtime);
     const worker = await Worker.create({
       connection,
       namespace: settings.namespace,
@@ -122,7 +125,7 @@ async function main(): Promise<void> {
         defaultRegion: aws.defaultRegion,
         batching: aws.batching,
         reaperRegions: aws.reaperRegions,
-        ...(admission !== undefined && { pollStarted: (lateMs: number) => admission.pollStarted(lateMs, Date.now()) }),
+        ...(admission !== undefined && { foreseenPollStarted: (lateMs: number) => admission.pollStarted(lateMs, Date.now()) }),
       }),
       ...slots(tuning, admission),
       maxCachedWorkflows: tuning.maxCachedWorkflows,
@@ -139,6 +142,8 @@ async function main(): Promise<void> {
       workflows: workflows.described,
       payloadEncryption: describeEncryption(encryption),
       ...tuning,
+      // Off when asked, and also without batching or a workflow cache.
+      startAdmission: admission !== undefined ? 'on' : 'off',
       metrics: observability.metricsAddress ?? 'off',
       health: observability.healthAddress ?? 'off',
     });

@@ -66,6 +66,8 @@ export class DescribeBatcher {
   constructor(
     private readonly ec2: (region: string) => EC2Client,
     options: BatchingOptions = {},
+    /** Told how late (ms after its tick) each foreseen poll arrived. */
+    private readonly foreseenPollStarted?: (lateMs: number) => void,
   ) {
     this.windowMs = options.windowMs ?? 50;
     this.maxBatch = Math.min(Math.max(1, options.maxBatch ?? 200), 200);
@@ -119,9 +121,11 @@ export class DescribeBatcher {
     const answer = this.ahead.get(key);
     if (answer === undefined) return undefined;
     this.ahead.delete(key);
+    const late = Date.now() - dueAt;
     // A poll well before its tick (its sleep cut short by the deadline) asks now: the tick's answer
     // would come too late for it. (One more than an interval late finds its answer forgotten.)
-    if (dueAt - Date.now() > this.windowMs) return undefined;
+    if (late < -this.windowMs) return undefined;
+    this.foreseenPollStarted?.(Math.max(0, late));
     return answer;
   }
 

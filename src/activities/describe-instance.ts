@@ -35,22 +35,15 @@ export interface InstanceStatus {
   checkedAt?: number;
 }
 
-export interface PollOptions {
-  /** Shares DescribeInstances calls between concurrent polls; without it, each poll makes its own. */
-  batcher?: DescribeBatcher;
-  /** Told how late (ms) each poll with a due tick started: the worker's start admission listens. */
-  pollStarted?: (lateMs: number) => void;
-}
-
 /**
  * Reads one instance. Returns null when EC2 does not know the id: right after RunInstances that means
  * "not visible yet" (EC2 is eventually consistent), so callers keep polling within their deadline.
+ * With a batcher, concurrent reads share DescribeInstances calls; without one, each makes its own.
  */
-export async function describeInstance(clients: AwsClients, request: PollRequest, { batcher, pollStarted }: PollOptions = {}): Promise<InstanceStatus | null> {
+export async function describeInstance(clients: AwsClients, request: PollRequest, batcher?: DescribeBatcher): Promise<InstanceStatus | null> {
   const { region, instanceId, dueAt, intervalMs } = request;
   const ref = { region, instanceId };
   const schedule = dueAt !== undefined && intervalMs !== undefined ? { dueAt, intervalMs } : undefined;
-  if (dueAt !== undefined) pollStarted?.(Date.now() - dueAt);
   await seam('in-poll', { instanceId });
   try {
     const status = batcher !== undefined ? await batcher.describe(ref, schedule) : await describeAlone(clients, ref);

@@ -49,19 +49,22 @@ export interface ActivityOptions {
   batching?: BatchingOptions | false;
   /** Regions the orphan reaper scans when its request names none. @default [defaultRegion] */
   reaperRegions?: string[];
-  /** Told how late each poll started after its tick (start-admission.ts). */
-  pollStarted?: (lateMs: number) => void;
+  /**
+   * Told how late (ms after its tick) each poll the batcher foresaw started: how well the worker
+   * keeps the runs it already has on schedule (start-admission.ts).
+   */
+  foreseenPollStarted?: (lateMs: number) => void;
 }
 
 export function createActivities(options: ActivityOptions) {
   const { clients } = options;
   const parameter = options.imageParameter ?? CANONICAL_UBUNTU_2204_PARAMETER;
   const images = new ImageCache(options.imageCacheTtlMs ?? 60 * 60_000);
-  const batcher = options.batching === false ? undefined : new DescribeBatcher(clients.ec2, options.batching ?? {});
+  const batcher = options.batching === false ? undefined : new DescribeBatcher(clients.ec2, options.batching ?? {}, options.foreseenPollStarted);
   return {
     resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
     runInstances: (request: LaunchRequest) => runInstances(clients, request),
-    describeInstance: (request: PollRequest) => describeInstance(clients, request, { ...(batcher && { batcher }), ...(options.pollStarted && { pollStarted: options.pollStarted }) }),
+    describeInstance: (request: PollRequest) => describeInstance(clients, request, batcher),
     terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request),
     terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
     listManagedInstances: async (request: { regions?: string[] }) => {

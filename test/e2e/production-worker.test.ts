@@ -47,11 +47,12 @@ it('loads the prebuilt bundle and completes a provision', async () => {
 it('writes structured JSON logs', () => {
   const lines = readFileSync(worker.logFile, 'utf8').split('\n').filter((l) => l.startsWith('{'));
   const ready = lines
-    .map((l) => JSON.parse(l) as { level?: string; message?: string; time?: string; workflows?: string })
+    .map((l) => JSON.parse(l) as { level?: string; message?: string; time?: string; workflows?: string; startAdmission?: string })
     .find((l) => l.message?.startsWith('Worker ready'));
   expect(ready).toMatchObject({ level: 'INFO', workflows: `prebuilt bundle ${join(outDir, 'workflow-bundle.js')}` });
   expect(Date.parse(ready?.time ?? '')).not.toBeNaN();
   expect(ready?.message).toContain(`task queue ${taskQueue}`);
+  expect(ready).toMatchObject({ startAdmission: 'on' });
 });
 
 it('answers the liveness check while running', async () => {
@@ -66,6 +67,8 @@ it('exposes Prometheus metrics from the Temporal runtime', async () => {
   const text = await response.text();
   expect(text).toMatch(/^temporal_\w+/m);
   expect(text).toContain(`task_queue="${taskQueue}"`);
+  // Start admission's rate, from the worker's own meter.
+  expect(text).toMatch(/^stagely_start_admission_rate\S* 10$/m);
 });
 
 it('drains and exits 0 on SIGTERM', async () => {

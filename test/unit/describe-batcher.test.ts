@@ -581,6 +581,20 @@ describe('DescribeBatcher on ticks: polls the worker foresaw', () => {
     expect(batcher.calls).toBe(1);
   });
 
+  it('reports how late each foreseen poll arrived after its tick, and nothing for polls it did not foresee', async () => {
+    const now = atTick();
+    const late: number[] = [];
+    const batcher = new DescribeBatcher(() => new FakeEc2(knownInstances([running('i-a'), running('i-b')])).asClient(), { windowMs: WINDOW_MS }, (ms) => late.push(ms));
+    const tick = now + 1000;
+    batcher.expect(east('i-a'), tick, INTERVAL);
+    await jest.advanceTimersByTimeAsync(1300);
+    const foreseen = track(batcher.describe(east('i-a'), { dueAt: tick, intervalMs: INTERVAL }));
+    const unforeseen = track(batcher.describe(east('i-b'), { dueAt: tick, intervalMs: INTERVAL }));
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect([foreseen.settled, unforeseen.settled]).toEqual([true, true]);
+    expect(late).toEqual([300]);
+  });
+
   it('splits a tick of more than 200 runs into calls of at most 200', async () => {
     const now = atTick();
     const { batcher, fake } = setup(knownInstances([]));

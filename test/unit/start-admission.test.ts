@@ -21,7 +21,7 @@ describe('StartAdmission', () => {
   });
 
   it("halves the rate when a window's polls started late (90th percentile above lateMs)", () => {
-    const changes: [number, number][] = [];
+    const changes: [number, number | undefined][] = [];
     const admission = new StartAdmission(SETTINGS, 0, (perSecond, p90) => changes.push([perSecond, p90]));
     polls(admission, 0, 100, 8);
     polls(admission, 10, 900, 2);
@@ -39,7 +39,8 @@ describe('StartAdmission', () => {
   });
 
   it('halves at most once every two windows, and never below minPerSecond', () => {
-    const admission = new StartAdmission(SETTINGS, 0);
+    const changes: number[] = [];
+    const admission = new StartAdmission(SETTINGS, 0, (perSecond) => changes.push(perSecond));
     const rates: number[] = [];
     for (let t = 0; t < 10_000; t += 1000) {
       polls(admission, t, 2000);
@@ -47,6 +48,7 @@ describe('StartAdmission', () => {
       rates.push(admission.rate);
     }
     expect(rates).toEqual([5, 5, 2.5, 2.5, 1.25, 1.25, 1, 1, 1, 1]);
+    expect(changes).toEqual([5, 2.5, 1.25, 1]);
   });
 
   it('grows by one start per second each window the polls are on time while starts wait their turn, up to maxPerSecond', () => {
@@ -69,15 +71,24 @@ describe('StartAdmission', () => {
     expect(admission.rate).toBe(10);
   });
 
-  it('holds the rate between lateMs and onTimeMs, and when a window had too few polls to tell', () => {
+  it('holds the rate between lateMs and onTimeMs, and when too few polls were late to tell', () => {
     const admission = new StartAdmission(SETTINGS, 0);
     busyStarts(admission, 0);
     polls(admission, 0, 400);
     admission.reserve(1000);
     expect(admission.rate).toBe(10);
+    busyStarts(admission, 1000);
     polls(admission, 1000, 5000, 4);
     admission.reserve(2000);
     expect(admission.rate).toBe(10);
+  });
+
+  it('grows while starts wait and no poll was due: nothing says the worker is behind', () => {
+    const changes: [number, number | undefined][] = [];
+    const admission = new StartAdmission(SETTINGS, 0, (perSecond, p90) => changes.push([perSecond, p90]));
+    busyStarts(admission, 0);
+    admission.reserve(1000);
+    expect(changes).toEqual([[11, undefined]]);
   });
 });
 
