@@ -83,7 +83,7 @@ export class DescribeBatcher {
       try {
         return await ahead;
       } catch {
-        // The tick's call failed; this poll asks again on its own, and reports that call's error.
+        // The tick's call failed; this poll asks again on its own (and fails with its own error).
       }
     }
     return new Promise((resolve, reject) => this.join(ref.region, { instanceId: ref.instanceId, resolve, reject }));
@@ -109,7 +109,9 @@ export class DescribeBatcher {
       this.due.set(tick, regions);
       setTimeout(() => this.onTick(tick), Math.max(0, tick - Date.now())).unref();
     }
-    regions.set(ref.region, [...(regions.get(ref.region) ?? []), waiter as Waiter]);
+    const waiters = regions.get(ref.region) ?? [];
+    waiters.push(waiter as Waiter);
+    regions.set(ref.region, waiters);
     setTimeout(() => {
       if (this.ahead.get(key) === answer) this.ahead.delete(key);
     }, Math.max(0, tick - Date.now()) + intervalMs).unref();
