@@ -19,7 +19,7 @@ import { terminateOrphans, type OrphanBatch } from './terminate-orphans';
 import { validateCredentials } from './validate-credentials';
 
 export type { AwsClients } from './aws-clients';
-export type { BatchingOptions } from './describe-batcher';
+export type { BatchingOptions, PollSchedule } from './describe-batcher';
 export { regionalClients } from './aws-clients';
 export type { InstanceRef, InstanceStatus, PollRequest } from './describe-instance';
 export type { ImageRequest, ResolvedImage } from './resolve-image';

@@ -21,7 +21,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { InstanceRef, InstanceStatus, ResolvedImage } from '../activities';
+import type { InstanceRef, InstanceStatus, PollSchedule, ResolvedImage } from '../activities';
 import {
   STATUS_QUERY,
   type LaunchAttempt,
@@ -293,18 +293,12 @@ async function waitForPublicIp(
   }
 }
 
-/** The tick a poll is for and the run's poll interval (see PollRequest). */
-interface PollTick {
-  dueAt: number;
-  intervalMs: number;
-}
-
 /**
  * One poll. A poll whose retries ran out on a transient error (throttling, 5xx, network) returns
  * undefined so the loop tries again next interval: the deadline, not one bad minute, ends the wait.
  * Permanent failures (credentials, for example) and cancellation still end the run.
  */
-async function describeOrSkip(ref: InstanceRef, pollNumber: number, tick?: PollTick): Promise<InstanceStatus | null | undefined> {
+async function describeOrSkip(ref: InstanceRef, pollNumber: number, tick?: PollSchedule): Promise<InstanceStatus | null | undefined> {
   try {
     const summary = `Poll ${ref.instanceId} for a public IP (#${pollNumber})`;
     // On ticks, a poll is a local activity and says which tick it is for, so the worker can ask EC2
