@@ -1,5 +1,9 @@
-# The two commands a newcomer needs; each installs what it needs first (scripts/setup.sh).
-.PHONY: demo test setup
+# The commands a newcomer needs; each installs what it needs first (scripts/setup.sh).
+.PHONY: demo test setup doctor
+
+# Every target runs on the Node.js that setup installs under .stagely/node when the machine's own is
+# older than 22 (absent otherwise, and then the machine's node is the one found).
+export PATH := $(CURDIR)/.stagely/node/bin:$(PATH)
 
 setup:
 	@bash scripts/setup.sh
@@ -11,3 +15,7 @@ demo: setup
 ## Lint, type-check and every test suite.
 test: setup
 	npm test
+
+## Print the versions of the tools the project uses, one per line; fail naming what is missing.
+doctor:
+	@bash scripts/doctor.sh

