@@ -35,15 +35,15 @@ export async function describeRuns(refs: readonly RunRef[], client: Client = Con
   const described = await client.workflowService.describeNamespace({ namespace });
   const tagged = await inParallel(refs, (ref) => describeRun(client, ref.workflowId, ref.runId));
   const workflowIds = [...new Set(refs.map((ref) => ref.workflowId))];
-  const newestOf = new Map(workflowIds.map((id, i) => [id, i]));
   const newest = await inParallel(workflowIds, (workflowId) => describeRun(client, workflowId));
+  const newestOf = new Map(workflowIds.map((id, i) => [id, newest[i]]));
   const lookup: RunLookup = {
     statuses: tagged.map((run) => run.status),
     runs: refs.map((ref, i) => {
       const detail: RunDetail = {};
       const run = tagged[i];
       if (run?.instanceId !== undefined) detail.instanceId = run.instanceId;
-      const latest = newest[newestOf.get(ref.workflowId) ?? -1];
+      const latest = newestOf.get(ref.workflowId);
       if (latest?.runId !== undefined && latest.runId !== ref.runId) {
         detail.newest = { runId: latest.runId, status: latest.status, ...(latest.instanceId !== undefined && { instanceId: latest.instanceId }) };
       }

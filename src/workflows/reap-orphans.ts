@@ -112,7 +112,7 @@ export async function reapOrphans(request?: ReapRequest): Promise<ReapReport> {
       const stuck = stuckRuns.get(runId) ?? { workflowId: ref.workflowId, runId, runStatus: stuckStatus, instanceIds: [] };
       stuck.instanceIds.push(instance.instanceId);
       stuckRuns.set(runId, stuck);
-      log.warn('A provisioning run is stuck open past the open-run limit', { provisionWorkflowId: ref.workflowId, provisionRunId: runId, instanceId: instance.instanceId });
+      log.warn('A provisioning run is stuck open past the open-run limit', { ...facts, stuckRunId: runId, reason: decision.reason });
     }
     log.info(dryRun ? 'Dry run: would reap orphaned instance' : 'Reaping orphaned instance', { ...facts, reason: decision.reason });
     const entry: ReapedInstance = { region: instance.region, instanceId: instance.instanceId, runStatus, code: decision.code, reason: decision.reason };
