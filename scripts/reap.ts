@@ -1,5 +1,5 @@
 /**
- * npm run reap -- [--dry-run] [--grace 30m] [--regions us-east-1,eu-west-1]: runs the orphan reaper
+ * npm run reap -- [--dry-run] [--grace 30m] [--open-run-limit 3h] [--regions us-east-1,eu-west-1]: runs the orphan reaper
  * once, now, and prints its report as JSON on stdout (a line per reaped instance on stderr). The
  * schedule (npm run schedules) runs the same workflow every 15 minutes; this is for operators who
  * want to see, or act, right away. Exit code 0 when the run finished, 1 when it failed, 2 on bad flags.
@@ -15,6 +15,7 @@ import type { reapOrphans } from '../src/workflows';
 export interface ReapFlags {
   dryRun?: boolean;
   grace?: string;
+  openRunLimit?: string;
   /** Comma-separated region codes. */
   regions?: string;
 }
@@ -23,6 +24,7 @@ export interface ReapFlags {
 export function reapRequestFromFlags(flags: ReapFlags): ReapRequest {
   const request: ReapRequest = { dryRun: flags.dryRun === true };
   if (flags.grace !== undefined) request.gracePeriod = flags.grace;
+  if (flags.openRunLimit !== undefined) request.openRunLimit = flags.openRunLimit;
   if (flags.regions !== undefined) request.regions = flags.regions.split(',').map((r) => r.trim()).filter((r) => r !== '');
   const checked = validateReapRequest(request);
   if (!checked.ok) throw new UsageError(describeReapProblems(checked.problems));
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
     .description('Run the orphan reaper once and print its report')
     .option('--dry-run', 'list what would be terminated; terminate nothing')
     .option('--grace <duration>', 'leave instances younger than this alone (default 30m)')
+    .option('--open-run-limit <duration>', 'runs still open this long after their launch are stuck: reap their instances (default 3h)')
     .option('--regions <list>', "comma-separated regions to scan (default: the worker's STAGELY_REAPER_REGIONS or AWS_REGION)")
     .parse()
     .opts<ReapFlags>();
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
       staticSummary: `Reap orphaned instances (manual${request.dryRun ? ', dry run' : ''})`,
     });
     for (const entry of report.reaped) console.error(`${report.dryRun ? 'would reap' : 'reaped'} ${entry.instanceId} (${entry.region}): ${entry.reason}`);
+    for (const entry of report.notJudged) console.error(`not judged ${entry.instanceId} (${entry.region}): ${entry.reason}`);
     console.error(`${report.dryRun ? 'Dry run: would reap' : 'Reaped'} ${report.reaped.length} of ${report.scanned} managed instances in ${report.regions.join(', ')}`);
     console.log(JSON.stringify(report, null, 2));
   } finally {

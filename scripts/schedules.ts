@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     .description(`Create or update the ${REAPER_SCHEDULE_ID} schedule (the orphan reaper)`)
     .option('--every <duration>', 'how often the reaper runs', DEFAULT_EVERY)
     .option('--grace <duration>', 'leave instances younger than this alone (default 30m)')
+    .option('--open-run-limit <duration>', 'runs still open this long after their launch are stuck: reap their instances (default 3h)')
     .option('--regions <list>', "comma-separated regions to scan (default: the worker's STAGELY_REAPER_REGIONS or AWS_REGION)")
     .option('--dry-run', "the schedule's runs list what they would terminate, and terminate nothing")
     .option('--delete', 'delete the schedule')

@@ -16,6 +16,7 @@ import { dataConverterFromEnv, describeEncryption } from './codec';
 import { awsSettings, describeSettings, temporalSettings, workerTuning, type WorkerTuning } from './config';
 import { armedSeam } from './activities/test-seam';
 import { installRuntime, observabilitySettings, startHealthServer } from './observability';
+import { namespaceId } from './namespace-id';
 import { missingSearchAttributes } from './search-attributes';
 import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission } from './start-admission';
 
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
         `namespace ${settings.namespace} lacks the search attributes ${missing.join(', ')}; run npm run register-search-attributes (or add them as Keyword in Temporal Cloud's namespace settings)`,
       );
     }
+    // Launches carry it, and the reaper judges only instances that do (names repeat across clusters).
+    const ownNamespaceId = await namespaceId(connection, settings.namespace);
     const workflows = workflowSource();
     const admission = startAdmission(tuning, aws.batching !== false, runtime);
     const worker = await Worker.create({
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
         defaultRegion: aws.defaultRegion,
         batching: aws.batching,
         reaperRegions: aws.reaperRegions,
+        namespaceId: ownNamespaceId,
         ...(admission !== undefined && { foreseenPollStarted: (lateMs: number) => admission.pollStarted(lateMs, Date.now()) }),
       }),
       ...slots(tuning, admission),
@@ -139,6 +143,7 @@ async function main(): Promise<void> {
       describeBatching: aws.batching === false ? 'off' : aws.batching,
       ec2Budget: aws.budget,
       reaperRegions: aws.reaperRegions,
+      namespaceId: ownNamespaceId,
       workflows: workflows.described,
       payloadEncryption: describeEncryption(encryption),
       ...tuning,

@@ -3,7 +3,8 @@
  *
  * Workflows import only the type: `proxyActivities<Activities>()`.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { NAMESPACE_ID_UNKNOWN } from '../common/failures';
 import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from '../common/images';
 import type { RunRef } from '../common/reaping';
 import type { AwsClients } from './aws-clients';
@@ -26,8 +27,8 @@ export type { ImageRequest, ResolvedImage } from './resolve-image';
 export type { LaunchedInstance, LaunchRequest } from './run-instances';
 export type { TokenSweep } from './launched-by';
 export type { TerminationRequest, TerminationResult } from './terminate-instance';
-export type { ManagedInstance } from './list-managed-instances';
-export type { RunLookup } from './describe-runs';
+export type { ManagedInstance, ManagedListing } from './list-managed-instances';
+export type { RunDetail, RunLookup } from './describe-runs';
 export type { OrphanBatch } from './terminate-orphans';
 
 export interface ActivityOptions {
@@ -50,6 +51,12 @@ export interface ActivityOptions {
   /** Regions the orphan reaper scans when its request names none. @default [defaultRegion] */
   reaperRegions?: string[];
   /**
+   * The ID of the worker's Temporal namespace (DescribeNamespace; the worker resolves it at start).
+   * Every launch is tagged with it (`stagely:namespace-id`), and the reaper judges only instances that
+   * carry it. Without it launches carry no namespace tag and the reaper refuses to run.
+   */
+  namespaceId?: string;
+  /**
    * Told how late (ms after its tick) each poll the batcher foresaw started: how well the worker
    * keeps the runs it already has on schedule (start-admission.ts).
    */
@@ -63,13 +70,17 @@ export function createActivities(options: ActivityOptions) {
   const batcher = options.batching === false ? undefined : new DescribeBatcher(clients.ec2, options.batching ?? {}, options.foreseenPollStarted);
   return {
     resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
-    runInstances: (request: LaunchRequest) => runInstances(clients, request),
+    runInstances: (request: LaunchRequest) => runInstances(clients, request, options.namespaceId),
     describeInstance: (request: PollRequest) => describeInstance(clients, request, batcher),
     terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request),
     terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
     listManagedInstances: async (request: { regions?: string[] }) => {
+      const { namespaceId } = options;
+      if (namespaceId === undefined) {
+        throw ApplicationFailure.nonRetryable('The worker was built without its namespace ID, so it cannot tell its instances from another namespace\'s', NAMESPACE_ID_UNKNOWN);
+      }
       const regions = request.regions ?? options.reaperRegions ?? [options.defaultRegion ?? DEFAULT_REGION];
-      return { regions, instances: await listManagedInstances(clients, regions, Context.current().info.namespace) };
+      return { regions, namespaceId, ...(await listManagedInstances(clients, regions, namespaceId)) };
     },
     describeRuns: (refs: RunRef[]) => describeRuns(refs),
     terminateOrphans: (batch: OrphanBatch) => terminateOrphans(clients, batch),

@@ -49,7 +49,7 @@ export interface LaunchedInstance {
  * first looks for a live instance with that tag and adopts it. The SDK does not resend RunInstances
  * itself: every resend goes through that look-up, as an activity retry.
  */
-export async function runInstances(clients: AwsClients, request: LaunchRequest): Promise<LaunchedInstance> {
+export async function runInstances(clients: AwsClients, request: LaunchRequest, namespaceId?: string): Promise<LaunchedInstance> {
   const action = `RunInstances ${request.instanceType}${request.spot ? ' (spot)' : ''} in ${request.subnetId ?? request.region}`;
   const { info } = Context.current();
   if (info.attempt > 1) {
@@ -61,7 +61,7 @@ export async function runInstances(clients: AwsClients, request: LaunchRequest):
     }
   }
   const provenance = provenanceTags({
-    namespace: info.namespace,
+    namespaceId,
     workflowId: info.workflowExecution?.workflowId ?? '',
     runId: info.workflowExecution?.runId ?? '',
     token: request.clientToken,

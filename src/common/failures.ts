@@ -26,6 +26,9 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 /** The teardown workflow's own failure: EC2 accepted the termination but never confirmed it. */
 export const TERMINATION_UNCONFIRMED = 'TerminationUnconfirmed';
 
+/** The reaper's own failure: its worker does not know its namespace's ID, so it cannot judge instances. */
+export const NAMESPACE_ID_UNKNOWN = 'NamespaceIdUnknown';
+
 /** Retryable AWS conditions; activities throw these and Temporal retries them with backoff. */
 export const TransientFailureType = {
   /** EC2 throttled the call (RequestLimitExceeded and friends). */

@@ -2,18 +2,35 @@
  * The orphan reaper's rules: which Stagely-managed instances to terminate, and why. Pure, so the
  * `reapOrphans` workflow can decide deterministically and a unit test can check every case.
  *
- * An instance is an orphan when the provisioning run that launched it (its `stagely:run-id` tag)
- * ended without success, or when no such run exists. A run that completed handed its instance to
- * Stagely, which tears it down itself: the reaper never touches it. Whenever the answer is not
- * certain, the instance is kept; a leaked VM costs money, a wrongly terminated one costs a preview.
+ * An instance belongs to the run that launched it (its `stagely:run-id` tag) and to the newest run of
+ * that workflow ID: `temporal workflow reset` ends the tagged run and hands its instance to a new run
+ * that replays the launch. It is kept while either run is open, or while either completed holding it
+ * (its InstanceId search attribute names the instance); a run that completed handed its instance to
+ * Stagely, which tears it down itself. It is an orphan when neither holds it: the runs ended without
+ * success, or completed holding another instance, or do not exist. A run still open long past any
+ * legal provision (DEFAULT_OPEN_RUN_LIMIT_MS) is stuck, and its instance is reaped too. Whenever the
+ * answer is not certain, the instance is kept; a leaked VM costs money, a wrongly terminated one
+ * costs a preview.
  */
+import { CLEANUP_BUDGET_MS, LAUNCH_BUDGET_MS } from './activity-budgets';
 import { describeType, formatDuration, parseDuration, quote } from './durations';
 import { isKnownRegion } from './regions';
+import { IP_WAIT_TIMEOUT_BOUNDS_MS } from './validate-request';
 
 /** How long after launch an orphan is left alone. @default 30 minutes */
 export const DEFAULT_REAP_GRACE_MS = 30 * 60_000;
 /** Bounds for `gracePeriod`: 0 (tests, emergencies) to 7 days. */
 export const REAP_GRACE_BOUNDS_MS = { min: 0, max: 7 * 24 * 3_600_000 } as const;
+
+/**
+ * How long after its launch an instance's run may still be open: the longest legal provision after
+ * launch (the adopting launch attempt's budget, the longest ipWaitTimeout, then a cleanup's budget:
+ * 2h05m), rounded up to the hour for workflow tasks that ran late. A run open longer than that is
+ * stuck (a workflow task that fails for ever: non-determinism, an undecodable payload). 3 hours.
+ */
+export const DEFAULT_OPEN_RUN_LIMIT_MS = Math.ceil((LAUNCH_BUDGET_MS + IP_WAIT_TIMEOUT_BOUNDS_MS.max + CLEANUP_BUDGET_MS) / 3_600_000) * 3_600_000;
+/** Bounds for `openRunLimit`: 0 (tests, emergencies) to 7 days, as for the grace period. */
+export const OPEN_RUN_LIMIT_BOUNDS_MS = REAP_GRACE_BOUNDS_MS;
 
 /**
  * How far before the namespace's retention period a missing run stops counting as an orphan's. Runs
@@ -38,6 +55,11 @@ export interface ReapRequest {
   gracePeriod?: string | number;
   /** List what would be terminated; terminate nothing. @default false */
   dryRun?: boolean;
+  /**
+   * How long after launch an instance's provisioning run may stay open before it counts as stuck and
+   * the instance is reaped: "3h" or milliseconds. @default "3h" (DEFAULT_OPEN_RUN_LIMIT_MS)
+   */
+  openRunLimit?: string | number;
 }
 
 export interface ReapSpec {
@@ -45,19 +67,22 @@ export interface ReapSpec {
   regions?: string[];
   graceMs: number;
   dryRun: boolean;
+  openRunLimitMs: number;
 }
 
 export type ReapCheck = { ok: true; spec: ReapSpec } | { ok: false; problems: string[] };
 
 export function validateReapRequest(input: unknown): ReapCheck {
-  if (input === undefined || input === null) return { ok: true, spec: { graceMs: DEFAULT_REAP_GRACE_MS, dryRun: false } };
+  if (input === undefined || input === null) {
+    return { ok: true, spec: { graceMs: DEFAULT_REAP_GRACE_MS, dryRun: false, openRunLimitMs: DEFAULT_OPEN_RUN_LIMIT_MS } };
+  }
   if (typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, problems: [`(request): must be a JSON object (got ${describeType(input)})`] };
   }
   const fields = input as Record<string, unknown>;
   const problems: string[] = [];
   for (const key of Object.keys(fields)) {
-    if (!['regions', 'gracePeriod', 'dryRun'].includes(key)) problems.push(`${key}: unknown field; allowed fields are regions, gracePeriod, dryRun`);
+    if (!REQUEST_FIELDS.includes(key)) problems.push(`${key}: unknown field; allowed fields are ${REQUEST_FIELDS.join(', ')}`);
   }
 
   let regions: string[] | undefined;
@@ -74,23 +99,35 @@ export function validateReapRequest(input: unknown): ReapCheck {
     }
   }
 
-  let graceMs = DEFAULT_REAP_GRACE_MS;
-  if (fields.gracePeriod !== undefined) {
-    const parsed = parseDuration(fields.gracePeriod);
-    const { min, max } = REAP_GRACE_BOUNDS_MS;
-    if (!parsed.ok) problems.push(`gracePeriod: ${parsed.reason}`);
-    else if (parsed.ms < min || parsed.ms > max) problems.push(`gracePeriod: must be between 0 and ${formatDuration(max)}`);
-    else graceMs = parsed.ms;
-  }
+  const graceMs = boundedDuration(fields, 'gracePeriod', DEFAULT_REAP_GRACE_MS, REAP_GRACE_BOUNDS_MS, problems);
+  const openRunLimitMs = boundedDuration(fields, 'openRunLimit', DEFAULT_OPEN_RUN_LIMIT_MS, OPEN_RUN_LIMIT_BOUNDS_MS, problems);
 
   if (fields.dryRun !== undefined && typeof fields.dryRun !== 'boolean') {
     problems.push(`dryRun: must be true or false (got ${describeType(fields.dryRun)})`);
   }
 
   if (problems.length > 0) return { ok: false, problems };
-  const spec: ReapSpec = { graceMs, dryRun: fields.dryRun === true };
+  const spec: ReapSpec = { graceMs, dryRun: fields.dryRun === true, openRunLimitMs };
   if (regions !== undefined) spec.regions = regions;
   return { ok: true, spec };
+}
+
+const REQUEST_FIELDS = ['regions', 'gracePeriod', 'dryRun', 'openRunLimit'];
+
+/** A duration field within bounds, or its default; a problem is added when it is neither. */
+function boundedDuration(
+  fields: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  { min, max }: { min: number; max: number },
+  problems: string[],
+): number {
+  if (fields[name] === undefined) return fallback;
+  const parsed = parseDuration(fields[name]);
+  if (!parsed.ok) problems.push(`${name}: ${parsed.reason}`);
+  else if (parsed.ms < min || parsed.ms > max) problems.push(`${name}: must be between ${min === 0 ? '0' : formatDuration(min)} and ${formatDuration(max)}`);
+  else return parsed.ms;
+  return fallback;
 }
 
 export function describeReapProblems(problems: readonly string[]): string {
@@ -131,7 +168,15 @@ export type RunStatus =
   | 'NO_RUN_TAGS';
 
 /** Why an instance was reaped. */
-export type ReapCode = 'run-failed' | 'run-cancelled' | 'run-terminated' | 'run-timed-out' | 'run-unknown' | 'no-run-tags';
+export type ReapCode =
+  | 'run-failed'
+  | 'run-cancelled'
+  | 'run-terminated'
+  | 'run-timed-out'
+  | 'run-unknown'
+  | 'no-run-tags'
+  | 'run-completed-without-it'
+  | 'run-open-too-long';
 /** Why an instance was kept. */
 export type KeepCode =
   | 'run-completed'
@@ -154,11 +199,32 @@ export const KEEP_CODES: readonly KeepCode[] = [
   'workflow-id-truncated',
 ];
 
-export type ReapDecision = { reap: true; code: ReapCode; reason: string } | { reap: false; code: KeepCode; reason: string };
+export type ReapDecision =
+  | {
+      reap: true;
+      code: ReapCode;
+      reason: string;
+      /** With `run-open-too-long`: the open run that is stuck (the tagged run or its workflow's newest). */
+      stuckRun?: { runId: string; runStatus: RunStatus };
+    }
+  | { reap: false; code: KeepCode; reason: string };
+
+/** What Temporal said about one run, beyond its status. */
+export interface RunFacts {
+  status: RunStatus;
+  /** Its InstanceId search attribute: the instance it launched last, which a completed run holds. */
+  instanceId?: string;
+}
+
+/** The newest run of a workflow ID, when it is not the tagged run (after a reset, or a new start). */
+export interface NewestRun extends RunFacts {
+  runId: string;
+}
 
 export interface ReapFacts {
   /** EC2's LaunchTime (ISO-8601 or epoch ms); undefined when EC2 did not say. */
   launchTime: string | number | undefined;
+  /** The status of the run the instance's tags name. */
   runStatus: RunStatus;
   /** Workflow time, epoch ms. */
   now: number;
@@ -167,6 +233,16 @@ export interface ReapFacts {
   retentionMs?: number;
   /** The instance's `stagely:workflow-id` tag, to spot one cut at EC2's 256-character limit. */
   workflowId?: string;
+  /** The instance judged; with the runs' InstanceId attributes, says whether a completed run holds it. */
+  instanceId?: string;
+  /** The tagged run's InstanceId search attribute. */
+  runInstanceId?: string;
+  /** The tagged run's ID, to name it when it is stuck. */
+  runId?: string;
+  /** The newest run of the workflow ID when it is another run than the tagged one. */
+  newest?: NewestRun;
+  /** Open runs older than this (after the instance's launch) are stuck; undefined: never. */
+  openRunLimitMs?: number;
 }
 
 const ORPHAN: Partial<Record<RunStatus, { code: ReapCode; why: string }>> = {
@@ -178,19 +254,54 @@ const ORPHAN: Partial<Record<RunStatus, { code: ReapCode; why: string }>> = {
   NO_RUN_TAGS: { code: 'no-run-tags', why: 'it names no provisioning run (no stagely:workflow-id/stagely:run-id tags)' },
 };
 
+const OPEN: readonly RunStatus[] = ['RUNNING', 'PAUSED'];
+/** Statuses the rules understand; any other answer keeps the instance. */
+const KNOWN: readonly RunStatus[] = [...OPEN, 'COMPLETED', 'CONTINUED_AS_NEW', ...(Object.keys(ORPHAN) as RunStatus[])];
+
 /** Whether to terminate one managed instance, with the reason a person reads in the log and report. */
 export function reapDecision(facts: ReapFacts): ReapDecision {
-  const { runStatus, now, graceMs } = facts;
-  if (runStatus === 'COMPLETED') return keep('run-completed', 'its provisioning run completed: the instance belongs to Stagely');
-  if (runStatus === 'RUNNING' || runStatus === 'PAUSED') return keep('run-open', 'its provisioning run is still open');
-  // provisionInstance never continues as new; if a future version does, the new run owns the instance.
-  if (runStatus === 'CONTINUED_AS_NEW') return keep('run-continued-as-new', 'its provisioning run continued as new');
-  const orphan = ORPHAN[runStatus];
-  if (orphan === undefined) return keep('status-unclear', `Temporal reports the run as ${runStatus}`);
-
+  const { runStatus, now, graceMs, newest } = facts;
   const launched = typeof facts.launchTime === 'number' ? facts.launchTime : Date.parse(facts.launchTime ?? '');
-  if (!Number.isFinite(launched)) return keep('launch-time-unknown', `${orphan.why}, but EC2 did not say when it launched`);
-  const age = Math.max(0, now - launched);
+  const age = Number.isFinite(launched) ? Math.max(0, now - launched) : undefined;
+  const unclear = [runStatus, newest?.status].find((status) => status !== undefined && !KNOWN.includes(status));
+  if (unclear !== undefined) return keep('status-unclear', `Temporal reports the run as ${unclear}`);
+
+  // While the tagged run or its workflow's newest run (a reset's) is open, either may hold the instance.
+  const openRun = OPEN.includes(runStatus)
+    ? { runId: facts.runId ?? '', runStatus, which: 'its provisioning run' }
+    : newest !== undefined && OPEN.includes(newest.status)
+      ? { runId: newest.runId, runStatus: newest.status, which: `a newer run of its workflow (${newest.runId}, after a reset or a new start)` }
+      : undefined;
+  if (openRun !== undefined) {
+    const { which, runId, runStatus: status } = openRun;
+    const limit = facts.openRunLimitMs;
+    if (limit === undefined || age === undefined || age < Math.max(limit, graceMs)) return keep('run-open', `${which} is still open`);
+    return {
+      reap: true,
+      code: 'run-open-too-long',
+      reason: `${which} is still open ${formatDuration(age)} after the launch, past the ${formatDuration(limit)} limit: it is stuck`,
+      stuckRun: { runId, runStatus: status },
+    };
+  }
+  // provisionInstance never continues as new; if a future version does, the new run owns the instance.
+  if (runStatus === 'CONTINUED_AS_NEW' || newest?.status === 'CONTINUED_AS_NEW') return keep('run-continued-as-new', 'its provisioning run continued as new');
+
+  // A completed run hands the instance it holds to Stagely. One that names no instance (or a caller
+  // that did not say which instance this is) might hold this one: keep.
+  const runs = [{ which: 'its provisioning run', status: runStatus, instanceId: facts.runInstanceId }];
+  if (newest !== undefined) runs.push({ which: `a newer run of its workflow (${newest.runId})`, status: newest.status, instanceId: newest.instanceId });
+  for (const { which, status, instanceId } of runs) {
+    if (status !== 'COMPLETED') continue;
+    if (facts.instanceId === undefined || instanceId === undefined) return keep('run-completed', `${which} completed: the instance belongs to Stagely`);
+    if (instanceId === facts.instanceId) return keep('run-completed', `${which} completed holding it: the instance belongs to Stagely`);
+  }
+
+  const orphan =
+    runStatus === 'COMPLETED'
+      ? { code: 'run-completed-without-it' as const, why: `its provisioning run completed holding another instance (${facts.runInstanceId ?? ''})` }
+      : ORPHAN[runStatus];
+  if (orphan === undefined) return keep('status-unclear', `Temporal reports the run as ${runStatus}`);
+  if (age === undefined) return keep('launch-time-unknown', `${orphan.why}, but EC2 did not say when it launched`);
   if (age < graceMs) {
     return keep('within-grace', `${orphan.why}, but it launched ${formatDuration(age)} ago, within the ${formatDuration(graceMs)} grace period`);
   }
@@ -225,16 +336,50 @@ export interface ReapedInstance {
   reason: string;
 }
 
+/** A run open past the open-run limit, and the instances reaped because of it. */
+export interface StuckRun {
+  workflowId: string;
+  runId: string;
+  runStatus: RunStatus;
+  instanceIds: string[];
+}
+
+/**
+ * A managed instance without a `stagely:namespace-id` tag (launched before the tag existed, or not by
+ * Stagely): it may belong to another cluster's namespace of the same name, so it is never reaped.
+ */
+export interface NotJudgedInstance {
+  region: string;
+  instanceId: string;
+  workflowId?: string;
+  runId?: string;
+  /** The `stagely:namespace` tag (a namespace name) that instances launched before the ID carry. */
+  namespace?: string;
+  /** ISO-8601. */
+  launchedAt?: string;
+  reason: string;
+}
+
 /** Result of `reapOrphans`. */
 export interface ReapReport {
   dryRun: boolean;
   regions: string[];
   /** The grace period applied, e.g. "30m". */
   gracePeriod: string;
-  /** Managed instances found that were not already shutting down or terminated. */
+  /** The open-run limit applied, e.g. "3h". */
+  openRunLimit: string;
+  /** The ID of the namespace whose instances were judged (their `stagely:namespace-id` tag). */
+  namespaceId: string;
+  /** This namespace's managed instances found that were not already shutting down or terminated. */
   scanned: number;
   /** Terminated (dry run: would be terminated), each with its reason. */
   reaped: ReapedInstance[];
   /** How many were kept, by reason. */
   kept: Record<KeepCode, number>;
+  /** Runs open past the open-run limit; their instances are in `reaped` (code run-open-too-long). */
+  stuckRuns: StuckRun[];
+  /** Managed instances without a namespace ID tag: listed, never reaped. */
+  notJudged: NotJudgedInstance[];
+  /** Managed instances tagged with another namespace's ID: left to that namespace's reaper. */
+  otherNamespaces: number;
 }

@@ -14,10 +14,16 @@ export const PROVISION_TOKEN_TAG = 'stagely:provision-token';
 export const WORKFLOW_ID_TAG = 'stagely:workflow-id';
 export const RUN_ID_TAG = 'stagely:run-id';
 /**
- * The Temporal namespace of that run. Two deployments (staging, production) may share an AWS account;
- * each reaper judges only instances from its own namespace, where it can look the run up.
+ * The ID (not the name) of that run's Temporal namespace. Deployments may share an AWS account, and
+ * two clusters may both call their namespace `default`; each reaper judges only instances with its
+ * own namespace's ID, the one place it can look their runs up.
  */
-export const NAMESPACE_TAG = 'stagely:namespace';
+export const NAMESPACE_ID_TAG = 'stagely:namespace-id';
+/**
+ * The namespace's name, which instances launched before NAMESPACE_ID_TAG carry instead. EC2 allows
+ * 50 tags, and callers were promised 45, so the ID took its place rather than joining it.
+ */
+export const LEGACY_NAMESPACE_TAG = 'stagely:namespace';
 
 /** Prefix reserved for the tags above. */
 export const RESERVED_TAG_PREFIX = 'stagely:';
@@ -26,7 +32,8 @@ export const RESERVED_TAG_PREFIX = 'stagely:';
 const MAX_TAG_VALUE = 256;
 
 export interface Provenance {
-  namespace: string;
+  /** The namespace's ID; without it (tests that do not care) the instance carries no namespace tag. */
+  namespaceId: string | undefined;
   workflowId: string;
   runId: string;
   /** The launch attempt's ClientToken. */
@@ -40,6 +47,6 @@ export function provenanceTags(provenance: Provenance): Record<string, string> {
     [PROVISION_TOKEN_TAG]: provenance.token,
     [WORKFLOW_ID_TAG]: provenance.workflowId.slice(0, MAX_TAG_VALUE),
     [RUN_ID_TAG]: provenance.runId,
-    [NAMESPACE_TAG]: provenance.namespace,
+    ...(provenance.namespaceId !== undefined && { [NAMESPACE_ID_TAG]: provenance.namespaceId }),
   };
 }

@@ -25,7 +25,7 @@ import { provenanceTags, RESERVED_TAG_PREFIX } from './tags';
 /** EC2 refuses user data over 16 KiB (before base64). */
 export const MAX_USER_DATA_BYTES = 16 * 1024;
 /** Stagely's own provenance tags (common/tags.ts), on every instance besides the caller's. */
-const STAGELY_TAG_COUNT = Object.keys(provenanceTags({ namespace: '', workflowId: '', runId: '', token: '' })).length;
+const STAGELY_TAG_COUNT = Object.keys(provenanceTags({ namespaceId: '', workflowId: '', runId: '', token: '' })).length;
 /** EC2's limit per resource is 50, less Stagely's own tags. */
 export const MAX_TAGS = 50 - STAGELY_TAG_COUNT;
 export const MAX_TAG_KEY_LENGTH = 128;

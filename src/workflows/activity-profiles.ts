@@ -5,6 +5,7 @@
  */
 import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { CLEANUP_BUDGET_MS, LAUNCH_BUDGET_MS } from '../common/activity-budgets';
 
 /** Image resolution: two quick reads (SSM, DescribeImages), cached by the worker. */
 export const SETUP: ActivityOptions = {
@@ -21,7 +22,7 @@ export const SETUP: ActivityOptions = {
 export const LAUNCH: ActivityOptions = {
   startToCloseTimeout: '1m',
   heartbeatTimeout: '10s',
-  scheduleToCloseTimeout: '5m',
+  scheduleToCloseTimeout: LAUNCH_BUDGET_MS,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 };
 
@@ -52,7 +53,7 @@ export const LOCAL_POLL: LocalActivityOptions = {
  */
 export const CLEANUP: ActivityOptions = {
   startToCloseTimeout: '15s',
-  scheduleToCloseTimeout: '1h',
+  scheduleToCloseTimeout: CLEANUP_BUDGET_MS,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 };
 

@@ -1,14 +1,17 @@
 /**
- * reapOrphans: terminates Stagely-managed instances whose provisioning run did not succeed (failed,
- * cancelled, terminated, timed out) or is unknown to Temporal, once they are older than a grace
- * period. A provision terminates what it launched when it fails; this catches what that misses (a
- * compensation that gave up, a worker lost mid-launch, a run terminated by an operator, which runs no
- * compensation at all). Runs on a Temporal Schedule (`npm run schedules`); `dryRun` only lists.
+ * reapOrphans: terminates Stagely-managed instances that no run holds (their provisioning run and its
+ * workflow's newest run failed, were cancelled, terminated or timed out, completed holding another
+ * instance, or are unknown to Temporal) once they are older than a grace period, and the instances of
+ * runs stuck open past the open-run limit. A provision terminates what it launched when it fails; this
+ * catches what that misses (a compensation that gave up, a worker lost mid-launch, a run terminated by
+ * an operator, which runs no compensation at all, a workflow task that fails for ever). Only this
+ * namespace's instances are judged (docs/reaper.md). Runs on a Temporal Schedule (`npm run
+ * schedules`); `dryRun` only lists.
  *
  * The decisions are src/common/reaping.ts; this file gathers the facts and acts on them.
  */
 import { ApplicationFailure, log, type ActivityOptions } from '@temporalio/workflow';
-import type { ManagedInstance } from '../activities';
+import type { ManagedInstance, RunDetail } from '../activities';
 import { FailureType } from '../common/failures';
 import { formatDuration } from '../common/durations';
 import {
@@ -23,6 +26,7 @@ import {
   type ReapRequest,
   type RunRef,
   type RunStatus,
+  type StuckRun,
 } from '../common/reaping';
 import { call } from './activity-profiles';
 
@@ -54,27 +58,38 @@ export async function reapOrphans(request?: ReapRequest): Promise<ReapReport> {
       details: [{ problems: checked.problems }],
     });
   }
-  const { graceMs, dryRun } = checked.spec;
+  const { graceMs, dryRun, openRunLimitMs } = checked.spec;
 
   const where = checked.spec.regions?.join(', ') ?? "the worker's regions";
   const listed = await call(SCAN, `List Stagely-managed instances in ${where}`).listManagedInstances(
     checked.spec.regions === undefined ? {} : { regions: checked.spec.regions },
   );
 
-  const { statuses, retentionMs } = await lookUpRuns(listed.instances);
+  for (const entry of listed.notJudged) {
+    log.warn('Not judging a managed instance without a namespace ID tag', { region: entry.region, instanceId: entry.instanceId, reason: entry.reason });
+  }
+
+  const { statuses, details, retentionMs } = await lookUpRuns(listed.instances);
   const now = Date.now();
   const reaped: ReapedInstance[] = [];
+  const stuckRuns = new Map<string, StuckRun>();
   const kept = Object.fromEntries(KEEP_CODES.map((code) => [code, 0])) as Record<KeepCode, number>;
   for (const instance of listed.instances) {
     const ref = runRefFromTags(instance.workflowId, instance.runId);
     const runStatus: RunStatus = ref === undefined ? 'NO_RUN_TAGS' : (statuses.get(refKey(ref)) ?? 'UNKNOWN');
+    const detail = ref === undefined ? undefined : details.get(refKey(ref));
     const decision = reapDecision({
       launchTime: instance.launchedAt,
       runStatus,
       now,
       graceMs,
+      openRunLimitMs,
+      instanceId: instance.instanceId,
       ...(retentionMs !== undefined && { retentionMs }),
       ...(instance.workflowId !== undefined && { workflowId: instance.workflowId }),
+      ...(ref !== undefined && { runId: ref.runId }),
+      ...(detail?.instanceId !== undefined && { runInstanceId: detail.instanceId }),
+      ...(detail?.newest !== undefined && { newest: detail.newest }),
     });
     // Not `workflowId`/`runId`: those keys name the reaper's own run in every workflow log line.
     const facts = {
@@ -92,6 +107,13 @@ export async function reapOrphans(request?: ReapRequest): Promise<ReapReport> {
       }
       continue;
     }
+    if (decision.stuckRun !== undefined && ref !== undefined) {
+      const { runId, runStatus: stuckStatus } = decision.stuckRun;
+      const stuck = stuckRuns.get(runId) ?? { workflowId: ref.workflowId, runId, runStatus: stuckStatus, instanceIds: [] };
+      stuck.instanceIds.push(instance.instanceId);
+      stuckRuns.set(runId, stuck);
+      log.warn('A provisioning run is stuck open past the open-run limit', { ...facts, stuckRunId: runId, reason: decision.reason });
+    }
     log.info(dryRun ? 'Dry run: would reap orphaned instance' : 'Reaping orphaned instance', { ...facts, reason: decision.reason });
     const entry: ReapedInstance = { region: instance.region, instanceId: instance.instanceId, runStatus, code: decision.code, reason: decision.reason };
     if (instance.workflowId !== undefined) entry.workflowId = instance.workflowId;
@@ -102,17 +124,38 @@ export async function reapOrphans(request?: ReapRequest): Promise<ReapReport> {
 
   if (!dryRun) await terminate(reaped);
 
-  const report: ReapReport = { dryRun, regions: listed.regions, gracePeriod: formatDuration(graceMs), scanned: listed.instances.length, reaped, kept };
+  const report: ReapReport = {
+    dryRun,
+    regions: listed.regions,
+    gracePeriod: formatDuration(graceMs),
+    openRunLimit: formatDuration(openRunLimitMs),
+    namespaceId: listed.namespaceId,
+    scanned: listed.instances.length,
+    reaped,
+    kept,
+    stuckRuns: [...stuckRuns.values()],
+    notJudged: listed.notJudged,
+    otherNamespaces: listed.otherNamespaces,
+  };
   log.info(dryRun ? 'Dry run finished; nothing was terminated' : 'Reaping finished', {
     scanned: report.scanned,
     reaped: reaped.length,
+    stuckRuns: report.stuckRuns.length,
+    notJudged: report.notJudged.length,
+    otherNamespaces: report.otherNamespaces,
     regions: report.regions,
   });
   return report;
 }
 
-/** The status of every distinct run the instances name, a batch per activity. */
-async function lookUpRuns(instances: readonly ManagedInstance[]): Promise<{ statuses: Map<string, RunStatus>; retentionMs?: number }> {
+interface RunsFound {
+  statuses: Map<string, RunStatus>;
+  details: Map<string, RunDetail>;
+  retentionMs?: number;
+}
+
+/** The status of every distinct run the instances name, and its workflow's newest run, a batch per activity. */
+async function lookUpRuns(instances: readonly ManagedInstance[]): Promise<RunsFound> {
   const refs = new Map<string, RunRef>();
   for (const instance of instances) {
     const ref = runRefFromTags(instance.workflowId, instance.runId);
@@ -120,14 +163,19 @@ async function lookUpRuns(instances: readonly ManagedInstance[]): Promise<{ stat
   }
   const unique = [...refs.values()];
   const statuses = new Map<string, RunStatus>();
+  const details = new Map<string, RunDetail>();
   let retentionMs: number | undefined;
   for (let start = 0; start < unique.length; start += LOOKUP_BATCH) {
     const batch = unique.slice(start, start + LOOKUP_BATCH);
     const lookup = await call(SCAN, `Look up ${batch.length} provisioning run${batch.length === 1 ? '' : 's'} in Temporal`).describeRuns(batch);
-    batch.forEach((ref, i) => statuses.set(refKey(ref), lookup.statuses[i] ?? 'UNKNOWN'));
+    batch.forEach((ref, i) => {
+      statuses.set(refKey(ref), lookup.statuses[i] ?? 'UNKNOWN');
+      const detail = lookup.runs[i];
+      if (detail !== undefined) details.set(refKey(ref), detail);
+    });
     retentionMs = lookup.retentionMs;
   }
-  return retentionMs === undefined ? { statuses } : { statuses, retentionMs };
+  return retentionMs === undefined ? { statuses, details } : { statuses, details, retentionMs };
 }
 
 async function terminate(reaped: readonly ReapedInstance[]): Promise<void> {

@@ -4,6 +4,8 @@
  * terminate exactly the ones whose run failed, was cancelled, terminated or timed out, or does not
  * exist (or that name no run), and leave alone those whose run completed or is still running, any
  * instance without the managed tag, everything in a dry run, and everything inside the grace period.
+ * Only instances tagged with this namespace's ID are judged: another namespace's are left alone, and
+ * those without the tag (launched before it existed) are listed as not judged.
  * Also: `npm run schedules` creates the schedule, updates it in place, and deletes it.
  *
  * moto's state is shared with the other suites, which launch in us-east-1; the instances here live
@@ -20,7 +22,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PROJECT_ROOT, stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
 import { getProvisionStatus, startProvision } from '../../src/client';
 import type { ReapReport, ReapRequest } from '../../src/common/reaping';
-import { MANAGED_TAG, provenanceTags } from '../../src/common/tags';
+import { LEGACY_NAMESPACE_TAG, MANAGED_TAG, NAMESPACE_ID_TAG, provenanceTags, RUN_ID_TAG, WORKFLOW_ID_TAG } from '../../src/common/tags';
 import { motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
@@ -40,6 +42,8 @@ const ec2 = new EC2Client({ region: REGION, endpoint: motoEndpoint(), credential
 let worker: ManagedProcess;
 let client: Client;
 let stillRunning: WorkflowHandle | undefined;
+/** The dev server's `default` namespace's ID, which the worker tags launches with. */
+let namespaceId: string;
 
 interface Run {
   workflowId: string;
@@ -61,11 +65,13 @@ const ORPHANS: Record<string, string> = {
   noRunTags: 'no-run-tags',
 };
 /** The ones it must leave alone (all running). */
-const KEPT = ['completed', 'running', 'unmanaged', 'otherNamespace'];
+const KEPT = ['completed', 'running', 'unmanaged', 'otherNamespace', 'legacy'];
 
 beforeAll(async () => {
   worker = await startWorker(env, { logDir: TEST_LOG_DIR });
   client = new Client({ connection: await Connection.connect({ address: requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS') }) });
+  namespaceId = (await client.workflowService.describeNamespace({ namespace: 'default' })).namespaceInfo?.id ?? '';
+  expect(namespaceId).not.toBe('');
 
   const runs = {
     completed: await completedRun(),
@@ -78,16 +84,19 @@ beforeAll(async () => {
   };
   failedRun = runs.failed;
   for (const name of ['completed', 'failed', 'cancelled', 'terminated', 'timedOut', 'running', 'unknown'] as const) {
-    seeded[name] = await seed(name, provenanceTags({ namespace: 'default', ...runs[name], token: `${runs[name].runId}-1` }));
+    seeded[name] = await seed(name, provenanceTags({ namespaceId, ...runs[name], token: `${runs[name].runId}-1` }));
   }
-  seeded.failedStopped = await seed('failedStopped', provenanceTags({ namespace: 'default', ...runs.failed, token: `${runs.failed.runId}-2` }));
+  seeded.failedStopped = await seed('failedStopped', provenanceTags({ namespaceId, ...runs.failed, token: `${runs.failed.runId}-2` }));
   await ec2.send(new StopInstancesCommand({ InstanceIds: [seeded.failedStopped] }));
-  seeded.noRunTags = await seed('noRunTags', { [MANAGED_TAG]: 'true' });
+  seeded.noRunTags = await seed('noRunTags', { [MANAGED_TAG]: 'true', [NAMESPACE_ID_TAG]: namespaceId });
   // Tagged by a failed run but not managed: the reaper must never look at it.
-  const { [MANAGED_TAG]: _, ...unmanaged } = provenanceTags({ namespace: 'default', ...runs.failed, token: `${runs.failed.runId}-3` });
+  const { [MANAGED_TAG]: _, ...unmanaged } = provenanceTags({ namespaceId, ...runs.failed, token: `${runs.failed.runId}-3` });
   seeded.unmanaged = await seed('unmanaged', unmanaged);
-  // Launched from another namespace sharing the account: only that namespace's reaper may judge it.
-  seeded.otherNamespace = await seed('otherNamespace', provenanceTags({ namespace: 'staging', ...runs.unknown, token: `${runs.unknown.runId}-4` }));
+  // Launched from another namespace sharing the account (maybe also called default, on another
+  // cluster): only that namespace's reaper may judge it.
+  seeded.otherNamespace = await seed('otherNamespace', provenanceTags({ namespaceId: randomUUID(), ...runs.unknown, token: `${runs.unknown.runId}-4` }));
+  // Launched before instances carried the namespace ID: whose it is cannot be told, so it is only listed.
+  seeded.legacy = await seed('legacy', { [MANAGED_TAG]: 'true', [WORKFLOW_ID_TAG]: runs.failed.workflowId, [RUN_ID_TAG]: runs.failed.runId, [LEGACY_NAMESPACE_TAG]: 'default' });
 }, 240_000);
 
 afterAll(async () => {
@@ -213,9 +222,13 @@ it('a dry run (npm run reap -- --dry-run) lists exactly the orphans with their r
   expect(outcome).toMatchObject({ code: 0 });
   const report = JSON.parse(outcome.stdout) as ReapReport;
 
-  expect(report).toMatchObject({ dryRun: true, regions: [REGION], gracePeriod: '0ms', scanned: 9 });
+  expect(report).toMatchObject({ dryRun: true, regions: [REGION], gracePeriod: '0ms', openRunLimit: '3h', scanned: 9, otherNamespaces: 1, stuckRuns: [], namespaceId });
   expect(reapedByName(report)).toEqual(ORPHANS);
   expect(report.kept).toMatchObject({ 'run-completed': 1, 'run-open': 1 });
+  expect(report.notJudged).toEqual([
+    expect.objectContaining({ region: REGION, instanceId: seeded.legacy, namespace: 'default', reason: expect.stringContaining('no stagely:namespace-id tag') }),
+  ]);
+  expect(outcome.stderr).toContain(`not judged ${seeded.legacy} (${REGION})`);
   const failed = report.reaped.find((e) => e.instanceId === seeded.failed);
   expect(failed).toMatchObject({ region: REGION, runStatus: 'FAILED' });
   expect(failed?.reason).toContain('its provisioning run failed');

@@ -1,4 +1,8 @@
+import { CLEANUP, LAUNCH } from '../../src/workflows/activity-profiles';
+import { parseDuration } from '../../src/common/durations';
+import { IP_WAIT_TIMEOUT_BOUNDS_MS } from '../../src/common/validate-request';
 import {
+  DEFAULT_OPEN_RUN_LIMIT_MS,
   DEFAULT_REAP_GRACE_MS,
   reapDecision,
   RETENTION_MARGIN_MS,
@@ -94,6 +98,83 @@ describe('reapDecision', () => {
   });
 });
 
+describe('reapDecision: who owns an instance', () => {
+  const INSTANCE = 'i-0aaaaaaaaaaaaaaa1';
+  const OTHER = 'i-0bbbbbbbbbbbbbbb2';
+  const NEW_RUN = '0195ffff-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+  const owned = (runStatus: RunStatus, extra: Partial<ReapFacts> = {}): ReapFacts => facts(runStatus, 2 * HOUR, { instanceId: INSTANCE, runId: RUN_ID, ...extra });
+
+  it('keeps the instance of a reset run while the new run is open, and while it completed holding the instance', () => {
+    for (const status of ['RUNNING', 'PAUSED'] as const) {
+      expect(reapDecision(owned('TERMINATED', { newest: { runId: NEW_RUN, status } }))).toMatchObject({ reap: false, code: 'run-open' });
+    }
+    expect(reapDecision(owned('TERMINATED', { newest: { runId: NEW_RUN, status: 'RUNNING' } })).reason).toContain(`a newer run of its workflow (${NEW_RUN}`);
+    expect(reapDecision(owned('TERMINATED', { newest: { runId: NEW_RUN, status: 'COMPLETED', instanceId: INSTANCE } }))).toMatchObject({
+      reap: false,
+      code: 'run-completed',
+    });
+    // Whatever the tagged run's fate, even unknown to Temporal after its retention.
+    expect(reapDecision(owned('NOT_FOUND', { newest: { runId: NEW_RUN, status: 'COMPLETED', instanceId: INSTANCE } }))).toMatchObject({ reap: false });
+  });
+
+  it("reaps a reset run's instance once the new run no longer holds it", () => {
+    expect(reapDecision(owned('TERMINATED', { newest: { runId: NEW_RUN, status: 'CANCELLED', instanceId: INSTANCE } }))).toMatchObject({
+      reap: true,
+      code: 'run-terminated',
+    });
+    expect(reapDecision(owned('TERMINATED', { newest: { runId: NEW_RUN, status: 'COMPLETED', instanceId: OTHER } }))).toMatchObject({
+      reap: true,
+      code: 'run-terminated',
+    });
+  });
+
+  it('keeps an instance its completed run holds, and reaps, after the grace period, one its completed run does not hold', () => {
+    expect(reapDecision(owned('COMPLETED', { runInstanceId: INSTANCE }))).toMatchObject({ reap: false, code: 'run-completed' });
+    const extra = reapDecision(owned('COMPLETED', { runInstanceId: OTHER }));
+    expect(extra).toMatchObject({ reap: true, code: 'run-completed-without-it' });
+    expect(extra.reason).toContain(`its provisioning run completed holding another instance (${OTHER}); launched 2h ago`);
+    expect(reapDecision(facts('COMPLETED', GRACE - 1, { instanceId: INSTANCE, runInstanceId: OTHER }))).toMatchObject({ reap: false, code: 'within-grace' });
+    // A newer run that holds it wins over the run that launched it.
+    expect(reapDecision(owned('COMPLETED', { runInstanceId: OTHER, newest: { runId: NEW_RUN, status: 'COMPLETED', instanceId: INSTANCE } }))).toMatchObject({
+      reap: false,
+      code: 'run-completed',
+    });
+  });
+
+  it('keeps an instance of a completed run that names no instance (it may hold this one)', () => {
+    expect(reapDecision(owned('COMPLETED'))).toMatchObject({ reap: false, code: 'run-completed' });
+    expect(reapDecision(owned('FAILED', { newest: { runId: NEW_RUN, status: 'COMPLETED' } }))).toMatchObject({ reap: false, code: 'run-completed' });
+    const { instanceId: _, ...unnamed } = owned('COMPLETED', { runInstanceId: OTHER });
+    expect(reapDecision(unnamed)).toMatchObject({ reap: false, code: 'run-completed' });
+  });
+
+  it("keeps the instance when the newest run's status is unclear", () => {
+    expect(reapDecision(owned('FAILED', { newest: { runId: NEW_RUN, status: 'UNSPECIFIED' } }))).toMatchObject({ reap: false, code: 'status-unclear' });
+  });
+});
+
+describe('reapDecision: runs stuck open', () => {
+  const LIMIT = 3 * HOUR;
+  const NEW_RUN = '0195ffff-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+
+  it('reaps the instance of a run still open at the limit after launch, naming the stuck run', () => {
+    expect(reapDecision(facts('RUNNING', LIMIT - 1, { openRunLimitMs: LIMIT, runId: RUN_ID }))).toMatchObject({ reap: false, code: 'run-open' });
+    const stuck = reapDecision(facts('RUNNING', LIMIT, { openRunLimitMs: LIMIT, runId: RUN_ID }));
+    expect(stuck).toMatchObject({ reap: true, code: 'run-open-too-long', stuckRun: { runId: RUN_ID, runStatus: 'RUNNING' } });
+    expect(stuck.reason).toContain('its provisioning run is still open 3h after the launch, past the 3h limit');
+    expect(reapDecision(facts('TERMINATED', LIMIT, { openRunLimitMs: LIMIT, runId: RUN_ID, newest: { runId: NEW_RUN, status: 'RUNNING' } }))).toMatchObject({
+      reap: true,
+      code: 'run-open-too-long',
+      stuckRun: { runId: NEW_RUN },
+    });
+  });
+
+  it('never reaps an open run inside the grace period or without a launch time', () => {
+    expect(reapDecision(facts('RUNNING', HOUR, { openRunLimitMs: 0, graceMs: 2 * HOUR }))).toMatchObject({ reap: false, code: 'run-open' });
+    expect(reapDecision(facts('RUNNING', 0, { openRunLimitMs: 0, launchTime: undefined }))).toMatchObject({ reap: false, code: 'run-open' });
+  });
+});
+
 describe('runRefFromTags', () => {
   it('names a run only with both tags and a UUID run ID', () => {
     expect(runRefFromTags('pr-42', RUN_ID)).toEqual({ workflowId: 'pr-42', runId: RUN_ID });
@@ -108,17 +189,29 @@ describe('runRefFromTags', () => {
 describe('validateReapRequest', () => {
   it('defaults to a real run with a 30 minute grace period in the worker\'s regions', () => {
     for (const input of [undefined, null, {}]) {
-      expect(validateReapRequest(input)).toEqual({ ok: true, spec: { graceMs: DEFAULT_REAP_GRACE_MS, dryRun: false } });
+      expect(validateReapRequest(input)).toEqual({ ok: true, spec: { graceMs: DEFAULT_REAP_GRACE_MS, dryRun: false, openRunLimitMs: DEFAULT_OPEN_RUN_LIMIT_MS } });
     }
     expect(DEFAULT_REAP_GRACE_MS).toBe(30 * 60_000);
   });
 
-  it('reads regions, grace period and dry run', () => {
-    expect(validateReapRequest({ regions: ['eu-west-1', 'us-east-1'], gracePeriod: '1h30m', dryRun: true })).toEqual({
+  it('reads regions, grace period, dry run and open-run limit', () => {
+    expect(validateReapRequest({ regions: ['eu-west-1', 'us-east-1'], gracePeriod: '1h30m', dryRun: true, openRunLimit: '5h' })).toEqual({
       ok: true,
-      spec: { regions: ['eu-west-1', 'us-east-1'], graceMs: 90 * 60_000, dryRun: true },
+      spec: { regions: ['eu-west-1', 'us-east-1'], graceMs: 90 * 60_000, dryRun: true, openRunLimitMs: 5 * HOUR },
     });
-    expect(validateReapRequest({ gracePeriod: 0 })).toEqual({ ok: true, spec: { graceMs: 0, dryRun: false } });
+    expect(validateReapRequest({ gracePeriod: 0, openRunLimit: 0 })).toEqual({ ok: true, spec: { graceMs: 0, dryRun: false, openRunLimitMs: 0 } });
+  });
+
+  it('defaults the open-run limit to 3h: the longest legal provision after launch (launch, IP wait, cleanup budgets), rounded up to the hour', () => {
+    const ms = (d: unknown): number => {
+      const parsed = parseDuration(d);
+      if (!parsed.ok) throw new Error(parsed.reason);
+      return parsed.ms;
+    };
+    const longest = ms(LAUNCH.scheduleToCloseTimeout) + IP_WAIT_TIMEOUT_BOUNDS_MS.max + ms(CLEANUP.scheduleToCloseTimeout);
+    expect(longest).toBe(2 * HOUR + 5 * 60_000);
+    expect(DEFAULT_OPEN_RUN_LIMIT_MS).toBe(3 * HOUR);
+    expect(DEFAULT_OPEN_RUN_LIMIT_MS).toBeGreaterThanOrEqual(longest);
   });
 
   it.each<[unknown, string]>([
@@ -133,6 +226,11 @@ describe('validateReapRequest', () => {
     [{ gracePeriod: '8d' }, 'gracePeriod: must be a duration string'],
     [{ gracePeriod: '200h' }, 'gracePeriod: must be between 0 and 168h'],
     [{ dryRun: 'yes' }, 'dryRun: must be true or false'],
+    [{ openRunLimit: 'forever' }, 'openRunLimit: must be a duration string'],
+    [{ openRunLimit: -1 }, 'openRunLimit: must be between 0 and 168h'],
+    [{ openRunLimit: '169h' }, 'openRunLimit: must be between 0 and 168h'],
+    [{ openRunLimit: true }, 'openRunLimit: must be a duration string'],
+    [{ openRunLimits: '3h' }, 'openRunLimits: unknown field; allowed fields are regions, gracePeriod, dryRun, openRunLimit'],
   ])('refuses %j (%s)', (input, message) => {
     const checked = validateReapRequest(input);
     expect(checked.ok).toBe(false);
