@@ -1,5 +1,5 @@
 /**
- * Four suites, one per layer. Each starts only the servers it needs, once per run, in its global setup:
+ * Five suites, one per layer. Each starts only the servers it needs, once per run, in its global setup:
  * - unit: pure logic, no servers;
  * - activities: the EC2 activities against moto over HTTP;
  * - workflows: workflow logic on the time-skipping test server with fake activities;
