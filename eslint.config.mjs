@@ -21,7 +21,7 @@ const sandboxRestrictions = {
       allowTypeImports: true,
     },
     {
-      group: ['**/activities', '**/activities/**', '../worker', '../client', '../config', '../ec2-client', '../cli/**'],
+      group: ['**/activities', '**/activities/**', '../worker', '../client', '../config', '../cli/**'],
       message: 'Workflow code may import only the types of activities and nothing from the worker or client side.',
       allowTypeImports: true,
     },

@@ -1,8 +1,8 @@
 /**
- * Four suites, one per layer. Each starts only the servers it needs, once per run, in its global setup:
+ * Five suites, one per layer. Each starts only the servers it needs, once per run, in its global setup:
  * - unit: pure logic, no servers;
  * - activities: the EC2 activities against moto over HTTP;
- * - workflows: workflow logic on the time-skipping test server with fake activities;
+ * - workflows: workflow logic on the time-skipping test server, with fake activities or the real ones against moto;
  * - e2e: the dev server, moto, a real worker process and the client command;
  * - browser: the dev server's Web UI in headless Chromium (alone: npm run test:browser).
  * `npm test` runs them in one process (--runInBand): suites that share a server stay serial on 2 cores.

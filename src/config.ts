@@ -39,11 +39,12 @@ export function describeSettings(settings: TemporalSettings): string {
 }
 
 /**
- * How long a describe batch gathers polls. Polls come on shared ticks but reach the worker spread over
- * a few hundred ms when a thousand runs poll together. Measured at N = 1000 (BENCHMARKS.md): 500 ms
- * made about half the DescribeInstances calls of 200 ms, with a lower p99, because moto (like EC2)
- * answers fewer, larger calls faster overall; closing a batch early after 50 ms without a new poll
- * made three times as many calls and a worse p99.
+ * How long a describe batch gathers the polls the worker did not foresee (a run's first, one after a
+ * restart, one whose tick's call failed); foreseen polls take their tick's call and do not wait.
+ * Polls reach the worker spread out when many runs poll together, and a longer window gathers more
+ * of them into one call: moto, like EC2, answers fewer, larger calls faster overall than many small
+ * ones. Shorter windows, or closing a batch early once polls pause, made more calls and no better
+ * p99 beyond run-to-run noise (docs/benchmark-history.md has the runs).
  */
 export const DEFAULT_BATCH_WINDOW_MS = 500;
 

@@ -36,8 +36,8 @@ export const POLL: ActivityOptions = {
 /**
  * Polling as a local activity: the worker that runs the workflow task makes the call itself, so a
  * poll round is one workflow task and one marker instead of two workflow tasks and an activity task
- * that the server dispatches. At a thousand concurrent provisions that halves the work per round.
- * A worker that dies mid-poll is covered by the workflow task time-out: another worker polls again.
+ * that the server dispatches. A worker that dies mid-poll is covered by the workflow task time-out:
+ * another worker polls again.
  */
 export const LOCAL_POLL: LocalActivityOptions = {
   startToCloseTimeout: '15s',
