@@ -65,7 +65,10 @@ export async function reapOrphans(request?: ReapRequest): Promise<ReapReport> {
     checked.spec.regions === undefined ? {} : { regions: checked.spec.regions },
   );
 
-  for (const entry of listed.notJudged) {
+  // Results recorded before namespace IDs and newest-run lookups lack these fields; a reaper run that
+  // was in flight across the deploy replays them and judges as it did then.
+  const notJudged = listed.notJudged ?? [];
+  for (const entry of notJudged) {
     log.warn('Not judging a managed instance without a namespace ID tag', { region: entry.region, instanceId: entry.instanceId, reason: entry.reason });
   }
 
@@ -134,8 +137,8 @@ export async function reapOrphans(request?: ReapRequest): Promise<ReapReport> {
     reaped,
     kept,
     stuckRuns: [...stuckRuns.values()],
-    notJudged: listed.notJudged,
-    otherNamespaces: listed.otherNamespaces,
+    notJudged,
+    otherNamespaces: listed.otherNamespaces ?? 0,
   };
   log.info(dryRun ? 'Dry run finished; nothing was terminated' : 'Reaping finished', {
     scanned: report.scanned,
@@ -170,7 +173,7 @@ async function lookUpRuns(instances: readonly ManagedInstance[]): Promise<RunsFo
     const lookup = await call(SCAN, `Look up ${batch.length} provisioning run${batch.length === 1 ? '' : 's'} in Temporal`).describeRuns(batch);
     batch.forEach((ref, i) => {
       statuses.set(refKey(ref), lookup.statuses[i] ?? 'UNKNOWN');
-      const detail = lookup.runs[i];
+      const detail = lookup.runs?.[i];
       if (detail !== undefined) details.set(refKey(ref), detail);
     });
     retentionMs = lookup.retentionMs;
