@@ -1,7 +1,7 @@
 /**
  * provisionInstance: validate, resolve the image, launch one EC2 instance (falling back from spot to
- * on-demand and across equivalent types and subnets when AWS is out of capacity), and wait durably for
- * its public IP.
+ * on-demand and across equivalent types and subnets when AWS is out of capacity or does not offer the
+ * type there), and wait durably for its public IP. docs/launch.md walks through the edge cases.
  *
  * Whatever was launched is terminated whenever the run does not succeed — deadline, lost instance,
  * activity failure or cancellation — so a failed run never leaves a VM running on the bill.
