@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TransientFailureType } from '../common/failures';
 import { provenanceTags } from '../common/tags';
 import type { AwsClients } from './aws-clients';
+import { withActivityAttempt } from './attempt-details';
 import { abortSignal, whileHeartbeating } from './ec2-context';
 import { toApplicationFailure } from './ec2-errors';
 import { findLaunchedBy } from './launched-by';
@@ -104,7 +105,7 @@ export async function runInstances(clients: AwsClients, request: LaunchRequest, 
     // Heartbeats while EC2 answers, so a worker that dies here is noticed in seconds, not a minute.
     output = await whileHeartbeating(() => clients.ec2(request.region).send(sendOnce(new RunInstancesCommand(input)), { abortSignal: abortSignal() }));
   } catch (error) {
-    throw toApplicationFailure(error, action);
+    throw withActivityAttempt(toApplicationFailure(error, action), info.attempt);
   }
   const instance = output.Instances?.[0];
   if (!instance?.InstanceId) {

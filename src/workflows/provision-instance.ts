@@ -1,7 +1,7 @@
 /**
  * provisionInstance: validate, resolve the image, launch one EC2 instance (falling back from spot to
- * on-demand and across equivalent types and subnets when AWS is out of capacity), and wait durably for
- * its public IP.
+ * on-demand and across equivalent types and subnets when AWS is out of capacity or does not offer the
+ * type there), and wait durably for its public IP. docs/launch.md walks through the edge cases.
  *
  * Whatever was launched is terminated whenever the run does not succeed — deadline, lost instance,
  * activity failure or cancellation — so a failed run never leaves a VM running on the bill.
@@ -33,7 +33,9 @@ import { formatDuration } from '../common/durations';
 import { nextPollAt } from '../common/poll-ticks';
 import { FailureType } from '../common/failures';
 import { describeCandidate, launchPlan, type LaunchCandidate } from '../common/launch-plan';
+import { exhaustedFailureType, launchRefusal, type LaunchFailure, type RefusalKind } from '../common/launch-refusals';
 import { isGone } from '../common/instance-state';
+import { ipDeadline, type RunLimits } from '../common/ip-deadline';
 import { describeProblems, validateProvisionRequest, type ProvisionSpec } from '../common/validate-request';
 import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../common/visibility';
 import { call, callLocal, CLEANUP, LAUNCH, LOCAL_POLL, POLL, SETUP } from './activity-profiles';
@@ -131,6 +133,8 @@ async function provision(request: ProvisionRequest, status: ProvisionStatus): Pr
 /** Works through launch candidates, recording every attempt, until one launches. */
 class Launcher {
   readonly attempts: LaunchAttempt[] = [];
+  /** Why each refused attempt was refused, in order: what the run fails with when all are. */
+  private readonly refusals: RefusalKind[] = [];
   fallbackReason?: string;
 
   constructor(
@@ -145,7 +149,8 @@ class Launcher {
       if (launched !== undefined) return launched;
       if (onDemand.length > 0) {
         const last = this.attempts[this.attempts.length - 1];
-        this.fallbackReason = `no spot capacity for ${last ? describeCandidate(last) : 'the request'} (${last?.outcome ?? 'unknown'}); launched on-demand`;
+        const why = this.refusals[this.refusals.length - 1] === 'capacity' ? 'no spot capacity' : 'spot refused';
+        this.fallbackReason = `${why} for ${last ? describeCandidate(last) : 'the request'} (${last?.outcome ?? 'unknown'}); launched on-demand`;
         log.warn('Falling back to on-demand', { reason: this.fallbackReason });
       }
     }
@@ -155,16 +160,25 @@ class Launcher {
   async launchFirstAvailable(candidates: LaunchCandidate[]): Promise<Launched> {
     const launched = await this.tryInOrder(candidates);
     if (launched !== undefined) return launched;
-    const tried = this.attempts.map((a) => `${describeCandidate(a)}: ${a.outcome}`).join('; ');
-    throw ApplicationFailure.create({
-      type: FailureType.InsufficientCapacity,
-      message: `AWS has no capacity for this request in ${this.spec.region}. Tried ${this.attempts.length} launch${this.attempts.length === 1 ? '' : 'es'}: ${tried}. Retry later, or allow more subnets (subnetIds) or another size.`,
-      nonRetryable: true,
-      details: [{ attempts: this.attempts }],
-    });
+    throw this.exhausted();
   }
 
-  /** The first candidate that launches, or undefined when every one failed for capacity. */
+  /** The failure of a run whose every candidate was refused, naming each attempt. */
+  private exhausted(): ApplicationFailure {
+    const type = exhaustedFailureType(this.refusals);
+    const n = this.attempts.length;
+    const tried = `Tried ${n} launch${n === 1 ? '' : 'es'}: ${this.attempts.map((a) => `${describeCandidate(a)}: ${a.outcome}`).join('; ')}.`;
+    const { region } = this.spec;
+    const message =
+      type === FailureType.QuotaExceeded
+        ? `The account's spot instance limit in ${region} is reached, and spotFallback is "none". ${tried} Terminate unused spot instances, request a higher limit in AWS Service Quotas, or allow on-demand.`
+        : type === FailureType.InvalidConfiguration
+          ? `EC2 does not offer this request's instance types where it was asked to launch them in ${region}. ${tried} Use subnets in zones that offer them (aws ec2 describe-instance-type-offerings), or another size.`
+          : `AWS has no capacity for this request in ${region}. ${tried} Retry later, or allow more subnets (subnetIds) or another size.`;
+    return ApplicationFailure.create({ type, message, nonRetryable: true, details: [{ attempts: this.attempts }] });
+  }
+
+  /** The first candidate that launches, or undefined when every one was refused (see launchRefusal). */
   private async tryInOrder(candidates: LaunchCandidate[]): Promise<Launched | undefined> {
     for (const candidate of candidates) {
       if (CancellationScope.current().consideredCancelled) {
@@ -202,36 +216,43 @@ class Launcher {
         if (result.adopted) log.warn('Adopted the instance an earlier launch attempt had started', { instanceId: result.instanceId });
         return { region: this.spec.region, instanceId: result.instanceId, candidate, ...(result.launchedAt !== undefined && { launchedAt: result.launchedAt }) };
       } catch (error) {
-        const code = capacityErrorCode(error, candidate);
-        if (code === undefined) {
+        const failure = launchFailureOf(error);
+        const refusal = failure === undefined ? undefined : launchRefusal(failure, candidate.spot);
+        // Runs recorded before "not offered" refused a candidate ended the run on it.
+        if (refusal === undefined || (refusal.kind === 'not-offered' && !patched(LAUNCH_REFUSALS))) {
           // The launch's outcome is unknown: an attempt may have reached EC2 before the activity gave
           // up. Whatever carries this attempt's token is terminated before the failure is reported.
           if (patched(SWEEP_UNKNOWN_LAUNCH)) await sweepLaunch(this.spec.region, clientToken, error);
           throw error;
         }
-        this.attempts.push({ ...candidate, outcome: code });
-        log.warn('No capacity; trying the next option', { attempt: describeCandidate(candidate), code });
+        this.attempts.push({ ...candidate, outcome: refusal.code });
+        this.refusals.push(refusal.kind);
+        log.warn('Launch refused; trying the next option', { attempt: describeCandidate(candidate), code: refusal.code });
+        // Refused on a retry: the attempt before it failed with an unknown outcome (no answer, a time-out,
+        // a dead worker) and may have started an instance that the retry's look-up could not see yet.
+        if ((failure?.activityAttempt ?? 1) > 1 && patched(SWEEP_RETRIED_REFUSAL)) await sweepLaunch(this.spec.region, clientToken, error);
+        // The spot limit is the account's: no further spot candidate can launch.
+        if (refusal.kind === 'spot-quota' && patched(LAUNCH_REFUSALS)) return undefined;
       }
     }
     return undefined;
   }
 }
 
-/**
- * The AWS code when a launch failed for capacity (or, on the spot market, for spot price or the
- * spot instance limit): the failures another type, subnet or market may not have.
- */
-function capacityErrorCode(error: unknown, candidate: LaunchCandidate): string | undefined {
+/** The launch activity's ApplicationFailure, as launchRefusal reads it, with the attempt that threw it. */
+function launchFailureOf(error: unknown): (LaunchFailure & { activityAttempt?: number }) | undefined {
   if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return undefined;
-  const failure = error.cause;
-  const details: unknown = failure.details?.[0];
-  const awsCode =
-    typeof details === 'object' && details !== null && typeof (details as { awsErrorCode?: unknown }).awsErrorCode === 'string'
-      ? (details as { awsErrorCode: string }).awsErrorCode
-      : undefined;
-  const spotLimit = candidate.spot && awsCode === 'MaxSpotInstanceCountExceeded';
-  if (failure.type !== FailureType.InsufficientCapacity && !spotLimit) return undefined;
-  return awsCode ?? failure.type ?? FailureType.InsufficientCapacity;
+  const { type, message } = error.cause;
+  const details: unknown = error.cause.details?.[0];
+  const field = (name: string): unknown => (typeof details === 'object' && details !== null ? (details as Record<string, unknown>)[name] : undefined);
+  const awsErrorCode = field('awsErrorCode');
+  const activityAttempt = field('activityAttempt');
+  return {
+    type,
+    message,
+    ...(typeof awsErrorCode === 'string' && { awsErrorCode }),
+    ...(typeof activityAttempt === 'number' && { activityAttempt }),
+  };
 }
 
 function isFailureOfType(error: unknown, type: string): boolean {
@@ -246,7 +267,12 @@ async function waitForPublicIp(
 ): Promise<InstanceStatus & { publicIp: string }> {
   const { instanceId } = launched;
   // Counted from launch on the workflow clock, so a replay or a restarted worker keeps the same deadline.
-  const deadline = Date.now() + spec.ipWaitTimeoutMs;
+  const waitFrom = Date.now();
+  const limited = ipDeadline(waitFrom, spec.ipWaitTimeoutMs, runLimits());
+  // Cut short only when the caller's time-out would otherwise close the run before compensation ran;
+  // runs recorded before this keep the full wait.
+  const cutShortBy = limited.cutShortBy !== undefined && patched(IP_DEADLINE_UNDER_TIMEOUT) ? limited.cutShortBy : undefined;
+  const deadline = cutShortBy !== undefined ? limited.at : waitFrom + spec.ipWaitTimeoutMs;
   status.instanceId = instanceId;
   status.deadline = new Date(deadline).toISOString();
   status.phase = 'waiting-for-ip';
@@ -264,8 +290,11 @@ async function waitForPublicIp(
     } else {
       status.lastState = seen.state;
       log.info('Poll', { instanceId, poll: status.polls, state: seen.state, publicIp: seen.publicIp ?? null });
-      if (seen.publicIp) return { ...seen, publicIp: seen.publicIp };
-      if (isGone(seen.state)) {
+      // A gone state wins over an address: EC2 can still list the public IP of an instance that is
+      // stopping or shutting down, and that VM is no use to the caller. Runs recorded before returned it.
+      const gone = isGone(seen.state) && (!seen.publicIp || patched(GONE_BEATS_PUBLIC_IP));
+      if (seen.publicIp && !gone) return { ...seen, publicIp: seen.publicIp };
+      if (gone) {
         throw ApplicationFailure.nonRetryable(
           `Instance ${instanceId} reached state "${seen.state}" before it got a public IP (spot interruption, a failed boot, or someone stopped it). It has been terminated; start a new provision.`,
           FailureType.InstanceLost,
@@ -275,7 +304,9 @@ async function waitForPublicIp(
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       throw ApplicationFailure.nonRetryable(
-        `Instance ${instanceId} had no public IP after ${formatDuration(spec.ipWaitTimeoutMs)} (${status.polls} polls). It has been terminated. Check that the subnet assigns public IPv4 addresses (MapPublicIpOnLaunch) or raise ipWaitTimeout, then retry.`,
+        cutShortBy !== undefined
+          ? `Instance ${instanceId} had no public IP after ${formatDuration(deadline - waitFrom)} (${status.polls} polls): the wait was cut short from ipWaitTimeout (${formatDuration(spec.ipWaitTimeoutMs)}) so that the instance could be terminated before the workflow's ${cutShortBy} closes the run. It has been terminated. Allow a longer ${cutShortBy}, then retry.`
+          : `Instance ${instanceId} had no public IP after ${formatDuration(spec.ipWaitTimeoutMs)} (${status.polls} polls). It has been terminated. Check that the subnet assigns public IPv4 addresses (MapPublicIpOnLaunch) or raise ipWaitTimeout, then retry.`,
         FailureType.PublicIpTimeout,
       );
     }
@@ -291,6 +322,22 @@ async function waitForPublicIp(
       await sleep(Math.min(spec.pollIntervalMs, remaining));
     }
   }
+}
+
+/** The run's time-outs, as ipDeadline needs them. */
+function runLimits(): RunLimits {
+  const info = workflowInfo();
+  // The run time-out counts from the run's start event. startTime is that event's time for the first
+  // run of a chain; runStartTime (the first workflow task) is the closest a later run knows.
+  const runStartedAt = (info.runId === info.firstExecutionRunId ? info.startTime : info.runStartTime).getTime();
+  const executionExpiresAt =
+    info.executionExpirationTime?.getTime() ?? (info.executionTimeoutMs !== undefined ? info.startTime.getTime() + info.executionTimeoutMs : undefined);
+  return {
+    runStartedAt,
+    ...(info.runTimeoutMs !== undefined && { runTimeoutMs: info.runTimeoutMs }),
+    ...(executionExpiresAt !== undefined && { executionExpiresAt }),
+    ...(info.executionTimeoutMs !== undefined && { executionTimeoutMs: info.executionTimeoutMs }),
+  };
 }
 
 /**
@@ -321,8 +368,23 @@ async function describeOrSkip(ref: InstanceRef, pollNumber: number, tick?: PollS
  */
 const POLL_TICKS = 'poll-ticks';
 
+/** Patch id: a poll that sees a gone state ends the wait as InstanceLost even when EC2 still lists a public IP. */
+const GONE_BEATS_PUBLIC_IP = 'gone-beats-public-ip';
+
+/** Patch id: the IP deadline leaves room for compensation inside a run or execution time-out (common/ip-deadline.ts). */
+const IP_DEADLINE_UNDER_TIMEOUT = 'ip-deadline-under-timeout';
+
 /** Patch id: runs recorded before the unknown-outcome sweep existed replay without it. */
 const SWEEP_UNKNOWN_LAUNCH = 'sweep-unknown-launch';
+
+/**
+ * Patch id: a type not offered in a zone or region refuses that candidate (the run moves on), and the
+ * spot limit ends the spot candidates. Runs recorded before ended on the first and went on after the other.
+ */
+const LAUNCH_REFUSALS = 'launch-refusals';
+
+/** Patch id: a launch refused on an activity retry has its token swept before the next candidate. */
+const SWEEP_RETRIED_REFUSAL = 'sweep-retried-refusal';
 
 /** Compensation for a launch that failed with an unknown outcome; like terminateAfterFailure, never throws. */
 async function sweepLaunch(region: string, clientToken: string, cause: unknown): Promise<void> {

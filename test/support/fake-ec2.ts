@@ -87,7 +87,29 @@ export function fakeEc2(script: FakeEc2Script = {}): { activities: ProvisionActi
  * What the real runInstances throws when AWS has no capacity: the failure toApplicationFailure makes
  * of such an AWS error (non-retryable, the AWS code in its details).
  */
-export function capacityError(awsErrorCode = 'InsufficientInstanceCapacity'): ApplicationFailure {
+export function capacityError(awsErrorCode = 'InsufficientInstanceCapacity', activityAttempt?: number): ApplicationFailure {
   const type = awsErrorCode === 'MaxSpotInstanceCountExceeded' ? 'QuotaExceeded' : 'InsufficientCapacity';
-  return ApplicationFailure.create({ type, message: `${awsErrorCode}: no capacity`, nonRetryable: true, details: [{ awsErrorCode }] });
+  return ApplicationFailure.create({
+    type,
+    message: `${awsErrorCode}: no capacity`,
+    nonRetryable: true,
+    details: [{ awsErrorCode, ...(activityAttempt !== undefined && { activityAttempt }) }],
+  });
+}
+
+/**
+ * What the real runInstances throws when EC2 does not offer the type there: `Unsupported` in the
+ * subnet's zone, or an unknown type in the region (EC2's generic code, naming the parameter).
+ */
+export function notOfferedError(instanceType: string, awsErrorCode: 'Unsupported' | 'InvalidParameterValue' = 'Unsupported'): ApplicationFailure {
+  const awsMessage =
+    awsErrorCode === 'Unsupported'
+      ? `Your requested instance type (${instanceType}) is not supported in your requested Availability Zone.`
+      : `Invalid value '${instanceType}' for InstanceType.`;
+  return ApplicationFailure.create({
+    type: 'InvalidConfiguration',
+    message: `RunInstances ${instanceType} failed: ${awsErrorCode}: ${awsMessage}`,
+    nonRetryable: true,
+    details: [{ awsErrorCode }],
+  });
 }

@@ -16,12 +16,13 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, type Duration } from '@temporalio/common';
 import type { ProvisionRequest, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
 import { PROJECT_ROOT, toolPath } from '../../scripts/local-stack';
-import { capacityError, fakeEc2, instanceIdOf, pending, ready, type FakeEc2Script } from './fake-ec2';
+import { capacityError, fakeEc2, instanceIdOf, notOfferedError, pending, ready, type FakeEc2Script } from './fake-ec2';
 import { createTimeSkippingEnv, createWorker } from './workflow-env';
 
 const OUT_DIR = join(PROJECT_ROOT, 'test', 'workflows', 'histories');
@@ -31,6 +32,8 @@ interface Scenario {
   request: unknown;
   script: FakeEc2Script;
   cancelAfterFirstPoll?: boolean;
+  /** Time-outs the caller sets on the run, when the scenario is about them. */
+  timeouts?: { workflowRunTimeout?: Duration; workflowExecutionTimeout?: Duration };
 }
 
 const SCENARIOS: Scenario[] = [
@@ -62,6 +65,45 @@ const SCENARIOS: Scenario[] = [
       launch: async () => Promise.reject(ApplicationFailure.nonRetryable('RunInstances failed: InvalidParameterValue', 'InvalidConfiguration')),
       sweep: async () => ['i-0aaaaaaaaaaaaaaaa'],
     },
+  },
+  {
+    name: 'not-offered-next-subnet',
+    request: { size: 'small', architecture: 'amd64', subnetIds: ['subnet-aaaaaaaa', 'subnet-bbbbbbbb'] },
+    script: {
+      launch: async (r, n) => {
+        if (r.subnetId === 'subnet-aaaaaaaa') throw notOfferedError(r.instanceType);
+        return { instanceId: instanceIdOf(n) };
+      },
+    },
+  },
+  {
+    name: 'spot-quota-none',
+    request: { size: 'small', architecture: 'amd64', spotInstance: true, spotFallback: 'none' },
+    script: { launch: async () => Promise.reject(capacityError('MaxSpotInstanceCountExceeded')) },
+  },
+  {
+    name: 'retried-refusal-swept',
+    request: { size: 'small', architecture: 'amd64' },
+    script: {
+      launch: async (r, n) => {
+        const { attempt } = Context.current().info;
+        if (r.clientToken.endsWith('-1') && attempt === 1) throw ApplicationFailure.retryable('RunInstances failed: ECONNRESET', 'Ec2Unreachable');
+        if (r.clientToken.endsWith('-1')) throw capacityError('InsufficientInstanceCapacity', attempt);
+        return { instanceId: instanceIdOf(n) };
+      },
+      sweep: async () => ['i-0aaaaaaaaaaaaaaaa'],
+    },
+  },
+  {
+    name: 'lost-with-public-ip',
+    request: { size: 'small', architecture: 'arm64' },
+    script: { describe: (n) => (n === 1 ? pending() : { ...ready(), state: 'stopped' }) },
+  },
+  {
+    name: 'ip-deadline-run-timeout',
+    request: { size: 'small', architecture: 'arm64' },
+    script: { describe: () => pending() },
+    timeouts: { workflowRunTimeout: '4m' },
   },
 ];
 
@@ -99,6 +141,7 @@ async function main(): Promise<void> {
           args: [scenario.request as ProvisionRequest],
           taskQueue,
           workflowId,
+          ...scenario.timeouts,
         });
         if (scenario.cancelAfterFirstPoll) {
           while ((await handle.query<ProvisionStatus>('status')).polls < 1) await new Promise((r) => setTimeout(r, 50));

@@ -3,11 +3,12 @@
  * compensation on every unsuccessful exit, and the failure types callers see.
  */
 import { WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, type Duration } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { ProvisionRequest, ProvisionResult, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
+import { toInstanceState } from '../../src/common/instance-state';
 import { uniqueName } from '../support/env';
 import { capacityError, fakeEc2, INSTANCE_ID, LAUNCHED_AT, pending, ready, type FakeEc2Script } from '../support/fake-ec2';
 import { createTimeSkippingEnv, createWorker } from '../support/workflow-env';
@@ -29,6 +30,7 @@ async function withProvision<T>(
   request: unknown,
   script: FakeEc2Script,
   body: (handle: WorkflowHandleWithFirstExecutionRunId<typeof provisionInstance>) => Promise<T>,
+  timeouts: { workflowRunTimeout?: Duration; workflowExecutionTimeout?: Duration } = {},
 ) {
   const taskQueue = uniqueName('tq');
   const { activities, calls } = fakeEc2(script);
@@ -40,6 +42,7 @@ async function withProvision<T>(
       workflowId: uniqueName('provision'),
       // A hang fails the test instead of timing out jest.
       workflowExecutionTimeout: '2h',
+      ...timeouts,
     });
     return body(handle);
   });
@@ -264,6 +267,44 @@ describe('unsuccessful runs terminate what they launched', () => {
     expect((outcome.cause as ApplicationFailure).type).toBe('InstanceLost');
     expect(outcome.cause?.message).toContain('stopped');
     expect(calls.terminated).toEqual([INSTANCE_ID]);
+  });
+
+  it.each(['shutting-down', 'stopping', 'stopped', 'terminated'])(
+    'fails with InstanceLost when a poll sees "%s", even though EC2 still lists a public IP',
+    async (ec2State) => {
+      const { outcome, calls } = await withProvision(
+        SMALL_ARM,
+        { describe: (call) => (call === 1 ? pending() : { ...ready(), state: toInstanceState(ec2State) }) },
+        (handle) => failureOf(handle.result()),
+      );
+      expect((outcome.cause as ApplicationFailure).type).toBe('InstanceLost');
+      expect(calls.terminated).toEqual([INSTANCE_ID]);
+    },
+  );
+
+  it.each<[string, { workflowRunTimeout?: Duration; workflowExecutionTimeout?: Duration }]>([
+    ['run', { workflowRunTimeout: '4m' }],
+    ['execution', { workflowExecutionTimeout: '4m' }],
+  ])('ends the wait early enough under a caller\'s %s time-out that the instance is terminated inside it', async (_kind, timeouts) => {
+    const { outcome, calls } = await withProvision(
+      SMALL_ARM,
+      { describe: () => pending() },
+      async (handle) => ({ error: await failureOf(handle.result()), history: await handle.fetchHistory() }),
+      timeouts,
+    );
+
+    // Not TIMED_OUT with the VM left running: the run failed itself, after its compensation.
+    const failure = outcome.error.cause;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).type).toBe('PublicIpTimeout');
+    expect(failure?.message).toContain('time-out');
+    expect(calls.terminated).toEqual([INSTANCE_ID]);
+    // The 4-minute time-out keeps a quarter (1 min) back for the clean-up: the wait ended at ~3 min.
+    const events = outcome.history.events ?? [];
+    const at = (e: (typeof events)[number] | undefined): number => Number(e?.eventTime?.seconds ?? 0) * 1000 + Math.round((e?.eventTime?.nanos ?? 0) / 1e6);
+    const elapsed = at(events[events.length - 1]) - at(events[0]);
+    expect(elapsed).toBeGreaterThan(2.5 * 60_000);
+    expect(elapsed).toBeLessThan(3.5 * 60_000);
   });
 
   it('terminates the instance when the run is cancelled, and ends as cancelled', async () => {
