@@ -138,6 +138,7 @@ async function main(): Promise<void> {
       imageParameter: aws.imageParameter,
       describeBatching: aws.batching === false ? 'off' : aws.batching,
       ec2Budget: aws.budget,
+      ec2TimeoutMs: aws.ec2TimeoutMs,
       reaperRegions: aws.reaperRegions,
       workflows: workflows.described,
       payloadEncryption: describeEncryption(encryption),
