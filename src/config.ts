@@ -8,6 +8,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from './common/contract';
 import { parseDuration } from './common/durations';
+import { DEFAULT_AWS_TIMEOUT_MS } from './activities/aws-clients';
 import type { BatchingOptions } from './activities/describe-batcher';
 import { parseBudget, type Ec2Budget } from './activities/ec2-budget';
 import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from './common/images';
@@ -59,6 +60,11 @@ export interface AwsSettings {
   endpoint: string;
   /** Client-side EC2 call budget per region. @default DEFAULT_EC2_BUDGET (STAGELY_EC2_BUDGET) */
   budget: Ec2Budget;
+  /**
+   * How long one AWS HTTP request may take to connect and then to be answered, and one batched
+   * DescribeInstances call (its pages and the SDK's retries) in all. @default 30s (STAGELY_EC2_TIMEOUT)
+   */
+  ec2TimeoutMs: number;
   /** Coalesce polls into shared DescribeInstances calls; false turns it off. (STAGELY_DESCRIBE_BATCHING=off, STAGELY_DESCRIBE_BATCH_WINDOW) */
   batching: BatchingOptions | false;
   /** Regions the orphan reaper scans when its request names none. @default [defaultRegion] (STAGELY_REAPER_REGIONS, comma-separated) */
@@ -81,9 +87,17 @@ export function awsSettings(env: NodeJS.ProcessEnv = process.env): AwsSettings {
   if (parsedWindow !== undefined && (!parsedWindow.ok || parsedWindow.ms < 0)) {
     throw new Error('STAGELY_DESCRIBE_BATCH_WINDOW must be a duration like 50ms');
   }
+  const timeout = nonEmpty(env.STAGELY_EC2_TIMEOUT);
+  const parsedTimeout = timeout === undefined ? undefined : parseDuration(timeout);
+  if (parsedTimeout !== undefined && (!parsedTimeout.ok || parsedTimeout.ms <= 0)) {
+    throw new Error('STAGELY_EC2_TIMEOUT must be a positive duration like 30s');
+  }
+  const ec2TimeoutMs = parsedTimeout?.ok ? parsedTimeout.ms : DEFAULT_AWS_TIMEOUT_MS;
   return {
     budget: parseBudget(env.STAGELY_EC2_BUDGET),
-    batching: nonEmpty(env.STAGELY_DESCRIBE_BATCHING) === 'off' ? false : { windowMs: parsedWindow?.ok ? parsedWindow.ms : DEFAULT_BATCH_WINDOW_MS },
+    ec2TimeoutMs,
+    batching:
+      nonEmpty(env.STAGELY_DESCRIBE_BATCHING) === 'off' ? false : { windowMs: parsedWindow?.ok ? parsedWindow.ms : DEFAULT_BATCH_WINDOW_MS, timeoutMs: ec2TimeoutMs },
     defaultRegion: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION,
     imageParameter: parameter,
     imageCacheTtlMs: parsedTtl?.ok ? parsedTtl.ms : 60 * 60_000,

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     }
     log.warn(`TEST SEAM ARMED: activities pause forever at ${seamPoint}`);
   }
-  const clients = regionalClients(aws.budget);
+  const clients = regionalClients({ budget: aws.budget, timeoutMs: aws.ec2TimeoutMs });
   const connection = await NativeConnection.connect(settings.connectionOptions);
   try {
     // Runs set these attributes; in a namespace without them every workflow task would fail and
@@ -142,6 +142,7 @@ async function main(): Promise<void> {
       imageParameter: aws.imageParameter,
       describeBatching: aws.batching === false ? 'off' : aws.batching,
       ec2Budget: aws.budget,
+      ec2TimeoutMs: aws.ec2TimeoutMs,
       reaperRegions: aws.reaperRegions,
       namespaceId: ownNamespaceId,
       workflows: workflows.described,

@@ -21,6 +21,7 @@
  * just launched and not yet visible) then simply has no entry, instead of failing the whole batch.
  */
 import { DescribeInstancesCommand, type DescribeInstancesCommandInput, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import { DEFAULT_AWS_TIMEOUT_MS } from './aws-clients';
 import { toStatus, type InstanceRef, type InstanceStatus } from './describe-instance';
 import { payAhead } from './ec2-budget';
 
@@ -29,6 +30,11 @@ export interface BatchingOptions {
   windowMs?: number;
   /** Ids per call; EC2 accepts up to 200 values in one filter. @default 200 */
   maxBatch?: number;
+  /**
+   * How long one batch's call (its pages and the SDK's retries) may take before it is abandoned and
+   * its waiters fail retryably, whatever holds it (a hung socket, say). @default 30 s (STAGELY_EC2_TIMEOUT)
+   */
+  timeoutMs?: number;
 }
 
 interface Waiter {
@@ -55,6 +61,7 @@ interface Pending {
 export class DescribeBatcher {
   private readonly windowMs: number;
   private readonly maxBatch: number;
+  private readonly timeoutMs: number;
   private readonly pending = new Map<string, Pending>();
   /** Runs expected to poll on a tick: tick -> region -> their instances' answers-to-be. */
   private readonly due = new Map<number, Map<string, Waiter[]>>();
@@ -71,22 +78,26 @@ export class DescribeBatcher {
   ) {
     this.windowMs = options.windowMs ?? 50;
     this.maxBatch = Math.min(Math.max(1, options.maxBatch ?? 200), 200);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   }
 
   /**
    * This instance's status, or null when EC2 does not (yet) know it. Rejects with the batch's AWS
    * error. A poll with its schedule takes the answer its tick's call got, when the worker foresaw it.
+   * When `signal` aborts (the poll's activity was cancelled or timed out), the poll stops waiting at
+   * once and rejects with the signal's reason; the batch goes on for the others.
    */
-  async describe(ref: InstanceRef, schedule?: PollSchedule): Promise<InstanceStatus | null> {
+  async describe(ref: InstanceRef, schedule?: PollSchedule, signal?: AbortSignal): Promise<InstanceStatus | null> {
     const ahead = schedule === undefined ? undefined : this.claim(ref, schedule);
     if (ahead !== undefined) {
       try {
-        return await ahead;
-      } catch {
+        return await abandonable(ahead, signal);
+      } catch (error) {
+        if (signal?.aborted) throw error;
         // The tick's call failed; this poll asks again on its own (and fails with its own error).
       }
     }
-    return new Promise((resolve, reject) => this.join(ref.region, { instanceId: ref.instanceId, resolve, reject }));
+    return abandonable(new Promise((resolve, reject) => this.join(ref.region, { instanceId: ref.instanceId, resolve, reject })), signal);
   }
 
   /**
@@ -182,17 +193,33 @@ export class DescribeBatcher {
     if (this.pending.get(region) === batch) this.pending.delete(region);
   }
 
-  /** `first` is the first page's input, already paid for from the budget; later pages pay as they go. */
+  /**
+   * `first` is the first page's input, already paid for from the budget; later pages pay as they go.
+   * The whole call is abandoned after the time-out, so nothing (a hung socket, retries, a budget wait
+   * for a later page) holds its waiters longer: they fail with a retryable TimeoutError.
+   */
   private async send(client: EC2Client, waiters: Waiter[], first: DescribeInstancesCommandInput): Promise<void> {
     const ids = [...new Set(waiters.map((w) => w.instanceId))];
     const found = new Map<string, Instance>();
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = Object.assign(new Error(`DescribeInstances for ${ids.length} instances had no answer within ${this.timeoutMs} ms; abandoned`), {
+          name: 'TimeoutError',
+        });
+        controller.abort(error);
+        reject(error);
+      }, this.timeoutMs);
+    });
+    timedOut.catch(() => undefined);
     try {
       let nextToken: string | undefined;
       let input: DescribeInstancesCommandInput = first;
       do {
         this.calls += 1;
         Object.assign(input, { Filters: [{ Name: 'instance-id', Values: ids }] }, nextToken !== undefined && { NextToken: nextToken });
-        const output = await client.send(new DescribeInstancesCommand(input));
+        const output = await Promise.race([client.send(new DescribeInstancesCommand(input), { abortSignal: controller.signal }), timedOut]);
         input = {};
         for (const instance of output.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
           if (instance.InstanceId !== undefined) found.set(instance.InstanceId, instance);
@@ -203,6 +230,8 @@ export class DescribeBatcher {
     } catch (error) {
       for (const waiter of waiters) waiter.reject(error);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     for (const waiter of waiters) {
       const instance = found.get(waiter.instanceId);
@@ -213,4 +242,15 @@ export class DescribeBatcher {
 
 function aheadKey({ region, instanceId }: InstanceRef, tick: number): string {
   return `${region}/${instanceId}@${tick}`;
+}
+
+/** `answer`, or the signal's reason as soon as it aborts; the answer itself is left to settle unheard. */
+function abandonable<T>(answer: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return answer;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abandon = (): void => reject(signal.reason);
+    signal.addEventListener('abort', abandon, { once: true });
+    answer.then(resolve, reject).finally(() => signal.removeEventListener('abort', abandon));
+  });
 }

@@ -46,7 +46,7 @@ export async function describeInstance(clients: AwsClients, request: PollRequest
   const schedule = dueAt !== undefined && intervalMs !== undefined ? { dueAt, intervalMs } : undefined;
   await seam('in-poll', { instanceId });
   try {
-    const status = batcher !== undefined ? await batcher.describe(ref, schedule) : await describeAlone(clients, ref);
+    const status = batcher !== undefined ? await batcher.describe(ref, schedule, abortSignal()) : await describeAlone(clients, ref);
     const checkedAt = Date.now();
     if (batcher !== undefined && schedule !== undefined && (status === null || (!status.publicIp && !isGone(status.state)))) {
       // The run will poll again on the tick the workflow works out from the same answer time.

@@ -7,7 +7,8 @@
  * about 200 / 5. The defaults below take the launch bucket as AWS sizes it (a preview platform's
  * launches come in bursts) and half of the others, leaving the rest to other tools.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-ec2';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { Context } from '@temporalio/activity';
 
 export type ActionClass = 'describe' | 'launch' | 'mutate';
@@ -96,10 +97,11 @@ export function payAhead(client: EC2Client, cls: ActionClass, input: object): Pr
 export const throttledCalls = new Map<string, number>();
 
 /**
- * Makes every call through this client wait for a token of its class, and counts the calls EC2
+ * Makes every request this client sends wait for a token of its class, and counts the requests EC2
  * throttled anyway (RequestLimitExceeded; the SDK and Temporal retry them with backoff). The budget
- * sits outside the SDK's own retries: it paces commands, and counts a command as throttled when it
- * still failed after the SDK's attempts.
+ * sits inside the SDK's retry loop, just before signing: each of the SDK's attempts (AWS_MAX_ATTEMPTS)
+ * spends a token, so the budget paces what EC2 actually receives, and a request signed after a long
+ * wait is not stale. docs/retries.md has the interplay.
  */
 export function applyBudget(client: EC2Client, budget: Ec2Budget): void {
   const buckets: Record<ActionClass, TokenBucket> = {
@@ -108,19 +110,18 @@ export function applyBudget(client: EC2Client, budget: Ec2Budget): void {
     mutate: new TokenBucket(budget.mutate),
   };
   bucketsOf.set(client, buckets);
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const command = context.commandName ?? '';
-      if (!paid.delete(args.input)) await buckets[actionClass(command)].take();
-      try {
-        return await next(args);
-      } catch (error) {
-        if ((error as { name?: unknown }).name === 'RequestLimitExceeded') countThrottle(command);
-        throw error;
-      }
-    },
-    { step: 'initialize', name: 'stagelyEc2Budget' },
-  );
+  const budgeted: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+    const command = context.commandName ?? '';
+    if (!paid.delete(args.input)) await buckets[actionClass(command)].take();
+    try {
+      return await next(args);
+    } catch (error) {
+      if ((error as { name?: unknown }).name === 'RequestLimitExceeded') countThrottle(command);
+      throw error;
+    }
+  };
+  // The retry middleware's next handler runs once per attempt; signing runs after this one.
+  client.middlewareStack.addRelativeTo(budgeted, { name: 'stagelyEc2Budget', relation: 'before', toMiddleware: 'httpSigningMiddleware' });
 }
 
 function countThrottle(command: string): void {

@@ -3,12 +3,14 @@
  *
  * The SDK puts EC2's error code in `error.name`. Each code family maps to a stable failure `type`
  * (see FailureType): permanent problems are non-retryable so a run fails fast with an actionable
- * message; throttling, server errors and network trouble stay retryable and Temporal backs off.
+ * message; throttling, server errors, network trouble and a failed credential refresh stay retryable
+ * and Temporal backs off. docs/retries.md lists the classes.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, TransientFailureType } from '../common/failures';
 
+/** EC2's own rejection of the credentials or their permissions: retrying with the same ones cannot help. */
 const CREDENTIAL_CODES = new Set([
   'AuthFailure',
   'AuthFailure.ServiceLinkedRoleCreationNotPermitted',
@@ -17,12 +19,18 @@ const CREDENTIAL_CODES = new Set([
   'SignatureDoesNotMatch',
   'IncompleteSignature',
   'MissingAuthenticationToken',
-  'ExpiredToken',
-  'RequestExpired',
   'OptInRequired',
   'Blocked',
-  'CredentialsProviderError',
 ]);
+
+/**
+ * Credentials that were not to be had just then, or had gone stale: the SDK failed to fetch them
+ * locally (an instance or container credential endpoint timing out mid-refresh throws
+ * CredentialsProviderError, with no answer from EC2 at all), or EC2 found the session token expired
+ * or the request signed too long ago. The next attempt fetches credentials and signs afresh, so these
+ * are retried within the activity's budget instead of ending every run that shared the call.
+ */
+const CREDENTIAL_REFRESH_CODES = new Set(['CredentialsProviderError', 'ExpiredToken', 'RequestExpired']);
 
 const QUOTA_CODES = new Set([
   'InstanceLimitExceeded',
@@ -98,6 +106,7 @@ export function classifyAwsError(error: unknown): Classification | undefined {
   const nodeCode = typeof e.code === 'string' ? e.code : '';
   const status = httpStatus(e);
 
+  if (CREDENTIAL_REFRESH_CODES.has(name)) return { type: TransientFailureType.CredentialsUnavailable, retryable: true, code: name };
   if (CREDENTIAL_CODES.has(name)) return { type: FailureType.InvalidCredentials, retryable: false, code: name };
   if (QUOTA_CODES.has(name)) return { type: FailureType.QuotaExceeded, retryable: false, code: name };
   if (CAPACITY_CODES.has(name)) return { type: FailureType.InsufficientCapacity, retryable: false, code: name };
@@ -128,7 +137,18 @@ const ADVICE: Readonly<Record<Classification['type'], string>> = {
   Ec2Throttled: 'Temporal retries this with backoff.',
   Ec2Unavailable: 'Temporal retries this with backoff.',
   Ec2Unreachable: 'Check that the worker can reach the EC2 endpoint; Temporal retries this with backoff.',
+  CredentialsUnavailable:
+    "Temporal retries this with backoff; if it lasts, check the worker's credential source (instance or task role endpoint, profile, environment).",
 };
+
+export interface FailureOptions {
+  /**
+   * Retry whatever the class: for compensation, where giving up hands a running VM to the reaper, so
+   * even an AuthFailure (a credential refresh that went wrong) is tried again within the budget.
+   * @default false
+   */
+  retryAll?: boolean;
+}
 
 /**
  * Wraps an AWS SDK error as an ApplicationFailure with a stable type. Anything else (a bug in this
@@ -136,11 +156,12 @@ const ADVICE: Readonly<Record<Classification['type'], string>> = {
  * class, which is more honest than dressing it up as an AWS condition.
  * @param action what the activity was doing, for the message ("RunInstances t3.small in us-east-1")
  */
-export function toApplicationFailure(error: unknown, action: string): Error {
+export function toApplicationFailure(error: unknown, action: string, options: FailureOptions = {}): Error {
   if (error instanceof ApplicationFailure) return error;
   const classification = classifyAwsError(error);
   if (classification === undefined) return error instanceof Error ? error : new Error(`${action} failed: ${String(error)}`);
-  const { type, retryable, code } = classification;
+  const { type, code } = classification;
+  const retryable = classification.retryable || options.retryAll === true;
   const e = (typeof error === 'object' && error !== null ? error : {}) as AwsLikeError;
   const awsMessage = typeof e.message === 'string' && e.message !== '' ? e.message : 'no message';
   const message = `${action} failed: ${code ? `${code}: ` : ''}${awsMessage}. ${ADVICE[type]}`;

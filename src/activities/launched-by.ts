@@ -6,10 +6,10 @@ import { PROVISION_TOKEN_TAG } from '../common/tags';
 import type { AwsClients } from './aws-clients';
 import { toStatus, type InstanceStatus } from './describe-instance';
 import { abortSignal } from './ec2-context';
-import { toApplicationFailure } from './ec2-errors';
+import { toApplicationFailure, type FailureOptions } from './ec2-errors';
 
 /** Every instance launched with this token (its tag), in any state but long gone. */
-export async function findLaunchedBy(clients: AwsClients, region: string, clientToken: string): Promise<InstanceStatus[]> {
+export async function findLaunchedBy(clients: AwsClients, region: string, clientToken: string, failure: FailureOptions = {}): Promise<InstanceStatus[]> {
   const found: InstanceStatus[] = [];
   let nextToken: string | undefined;
   try {
@@ -27,7 +27,7 @@ export async function findLaunchedBy(clients: AwsClients, region: string, client
       nextToken = output.NextToken;
     } while (nextToken);
   } catch (error) {
-    throw toApplicationFailure(error, `DescribeInstances by ${PROVISION_TOKEN_TAG}`);
+    throw toApplicationFailure(error, `DescribeInstances by ${PROVISION_TOKEN_TAG}`, failure);
   }
   return found;
 }
@@ -39,11 +39,11 @@ export interface TokenSweep {
 
 /**
  * Compensation for a launch whose outcome is unknown (its activity failed after EC2 may have accepted
- * the call): terminates whatever carries the token and returns the ids. Throws (retryably) until EC2
- * reports each one shutting down, so the workflow's retry policy keeps at it.
+ * the call): terminates whatever carries the token and returns the ids. Throws (retryably, whatever
+ * the error) until EC2 reports each one shutting down, so the workflow's retry policy keeps at it.
  */
 export async function terminateLaunchedBy(clients: AwsClients, { region, clientToken }: TokenSweep): Promise<string[]> {
-  const live = (await findLaunchedBy(clients, region, clientToken)).filter((i) => i.state !== 'terminated');
+  const live = (await findLaunchedBy(clients, region, clientToken, { retryAll: true })).filter((i) => i.state !== 'terminated');
   if (live.length === 0) return [];
   const ids = live.map((i) => i.instanceId);
   log.warn('A launch whose outcome was unknown did start instances; terminating them', { instanceIds: ids });
@@ -51,7 +51,7 @@ export async function terminateLaunchedBy(clients: AwsClients, { region, clientT
   try {
     output = await clients.ec2(region).send(new TerminateInstancesCommand({ InstanceIds: ids }), { abortSignal: abortSignal() });
   } catch (error) {
-    throw toApplicationFailure(error, `TerminateInstances ${ids.join(', ')}`);
+    throw toApplicationFailure(error, `TerminateInstances ${ids.join(', ')}`, { retryAll: true });
   }
   const unconfirmed = ids.filter((id) => !isShuttingDown(output.TerminatingInstances?.find((t) => t.InstanceId === id)?.CurrentState?.Name));
   if (unconfirmed.length > 0) {

@@ -54,7 +54,10 @@ export async function runInstances(clients: AwsClients, request: LaunchRequest, 
   const action = `RunInstances ${request.instanceType}${request.spot ? ' (spot)' : ''} in ${request.subnetId ?? request.region}`;
   const { info } = Context.current();
   if (info.attempt > 1) {
-    const earlier = await findLaunchedBy(clients, request.region, request.clientToken);
+    // Heartbeats through the look-up too: throttled and budgeted, it can outlast the heartbeat timeout,
+    // which would time the attempt out before it ever launched. From here to the end of the call below,
+    // nothing waits without heartbeating.
+    const earlier = await whileHeartbeating(() => findLaunchedBy(clients, request.region, request.clientToken));
     const live = earlier.find((i) => i.state !== 'terminated');
     if (live !== undefined) {
       log.warn('An earlier attempt had launched the instance; adopting it', { instanceId: live.instanceId, attempt: info.attempt });

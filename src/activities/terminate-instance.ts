@@ -28,8 +28,8 @@ export const VISIBILITY_WINDOW_MS = 2 * 60_000;
 
 /**
  * Terminates an instance; safe to call any number of times. Returns only once EC2 reports the
- * instance shutting down or terminated; anything less is a retryable failure, so the caller's retry
- * policy keeps going until the bill has stopped. Each failed attempt is logged with its number.
+ * instance shutting down or terminated; anything less, whatever the error, is a retryable failure, so
+ * the caller's retry policy keeps going until the bill has stopped. Each failed attempt is logged with its number.
  */
 export async function terminateInstance(clients: AwsClients, request: TerminationRequest): Promise<TerminationResult> {
   const { region, instanceId } = request;
@@ -50,7 +50,9 @@ export async function terminateInstance(clients: AwsClients, request: Terminatio
     if (isInstanceNotFound(error) && !recentlyLaunched(request)) return { instanceId, alreadyGone: true };
     const failure = isInstanceNotFound(error)
       ? ApplicationFailure.retryable(`TerminateInstances ${instanceId}: not visible to EC2 yet (launched ${request.launchedAt})`, TransientFailureType.Ec2Unavailable)
-      : toApplicationFailure(error, `TerminateInstances ${instanceId}`);
+      : // Compensation retries everything but "not found" within its budget: giving up on one bad
+        // credential refresh would leave the VM running until the reaper's next sweep.
+        toApplicationFailure(error, `TerminateInstances ${instanceId}`, { retryAll: true });
     // Logged here, per attempt: a compensation that keeps failing must be visible long before it gives up.
     log.warn('Termination attempt failed; Temporal will retry', { instanceId, attempt, error: failure.message });
     throw failure;

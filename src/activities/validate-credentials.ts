@@ -6,8 +6,9 @@ import { toApplicationFailure } from './ec2-errors';
 
 /**
  * Proves the worker's credentials work with the cheapest signed call EC2 has (DescribeRegions).
- * Only an auth error means bad credentials (InvalidCredentials); a network error stays a retryable
- * Ec2Unreachable, so an outage is never reported as a credentials problem.
+ * Only EC2's rejection means bad credentials (InvalidCredentials); a network error stays a retryable
+ * Ec2Unreachable and a failed credential fetch a retryable CredentialsUnavailable, so an outage is
+ * never reported as a credentials problem.
  */
 export async function validateCredentials(clients: AwsClients, region: string): Promise<CredentialsCheck> {
   try {

@@ -37,6 +37,12 @@ export const TransientFailureType = {
   Ec2Unavailable: 'Ec2Unavailable',
   /** EC2 could not be reached: connection refused or reset, DNS, time-out. */
   Ec2Unreachable: 'Ec2Unreachable',
+  /**
+   * The worker could not get fresh AWS credentials (the SDK's credential provider failed, e.g. the
+   * instance or container credential endpoint timed out during a refresh), or EC2 found the token or
+   * the request's signature time expired. A retry fetches and signs afresh.
+   */
+  CredentialsUnavailable: 'CredentialsUnavailable',
 } as const;
 export type TransientFailureType = (typeof TransientFailureType)[keyof typeof TransientFailureType];
 

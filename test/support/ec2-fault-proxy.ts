@@ -5,7 +5,8 @@
  * Point an EC2Client at `proxy.endpoint`; every request is recorded in `proxy.requests`. Each request
  * is offered to `proxy.rules` in order: the first rule that returns something decides. An
  * InjectedError is answered in the EC2 Query API error shape; 'reset' destroys the socket without an
- * answer; 'drop-answer' forwards the request to moto and then cuts the connection instead of passing
+ * answer; 'hang' keeps the connection open and never answers (until the client gives up or the proxy
+ * closes); 'drop-answer' forwards the request to moto and then cuts the connection instead of passing
  * the answer on (EC2 acted, the caller never heard); nothing forwards the request to moto unchanged
  * and streams moto's answer back.
  */
@@ -27,7 +28,7 @@ export interface Ec2Request {
   action: string;
   /** All form fields (and URL query fields), e.g. { InstanceType: 't3.small', 'InstanceMarketOptions.MarketType': 'spot' }. */
   params: Record<string, string>;
-  /** The error code injected, or 'reset' when the connection was reset; absent when forwarded. */
+  /** The error code injected, or 'reset' / 'hang' / 'drop-answer'; absent when forwarded. */
   injected?: string;
   /** How long moto took to answer a forwarded request, in ms (for the benchmark's bounds). */
   upstreamMs?: number;
@@ -43,10 +44,11 @@ export interface InjectedError {
 }
 
 /**
- * 'reset' destroys the socket without answering (the client sees a connection reset); 'drop-answer'
- * lets moto act on the request and then resets the connection instead of answering.
+ * 'reset' destroys the socket without answering (the client sees a connection reset); 'hang' accepts
+ * the request and never answers (a hung socket); 'drop-answer' lets moto act on the request and then
+ * resets the connection instead of answering.
  */
-export type Fault = InjectedError | 'reset' | 'drop-answer';
+export type Fault = InjectedError | 'reset' | 'hang' | 'drop-answer';
 export type FaultRule = (request: Ec2Request) => Fault | undefined;
 
 export interface Ec2FaultProxy {
@@ -234,6 +236,9 @@ export async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy>
         if (verdict === 'reset') {
           seen.injected = 'reset';
           req.socket.destroy();
+        } else if (verdict === 'hang') {
+          // Nothing: the socket stays open, unanswered, until the client gives up or close() destroys it.
+          seen.injected = 'hang';
         } else if (verdict === 'drop-answer') {
           seen.injected = 'drop-answer';
           forward(req, res, body, seen, 'drop-answer');

@@ -43,7 +43,8 @@ describe('temporalSettings', () => {
 describe('awsSettings', () => {
   it('batches polls with a 500 ms window and the default EC2 budget unless told otherwise', () => {
     const settings = awsSettings({});
-    expect(settings.batching).toEqual({ windowMs: 500 });
+    expect(settings.batching).toEqual({ windowMs: 500, timeoutMs: 30_000 });
+    expect(settings.ec2TimeoutMs).toBe(30_000);
     expect(settings.budget).toEqual({
       describe: { burst: 50, perSecond: 10 },
       launch: { burst: 1000, perSecond: 2 },
@@ -60,8 +61,10 @@ describe('awsSettings', () => {
       AWS_REGION: 'eu-west-1',
       STAGELY_IMAGE_PARAMETER: '/golden/{arch}',
       STAGELY_IMAGE_CACHE_TTL: '10m',
+      STAGELY_EC2_TIMEOUT: '5s',
     });
-    expect(settings.batching).toEqual({ windowMs: 250 });
+    expect(settings.batching).toEqual({ windowMs: 250, timeoutMs: 5_000 });
+    expect(settings.ec2TimeoutMs).toBe(5_000);
     expect(settings.budget.describe).toEqual({ burst: 20, perSecond: 4 });
     expect(settings.defaultRegion).toBe('eu-west-1');
     expect(settings.imageParameter).toBe('/golden/{arch}');
@@ -74,6 +77,8 @@ describe('awsSettings', () => {
     [{ STAGELY_DESCRIBE_BATCH_WINDOW: 'soon' }, 'STAGELY_DESCRIBE_BATCH_WINDOW'],
     [{ STAGELY_IMAGE_PARAMETER: '/golden/ubuntu' }, '{arch}'],
     [{ STAGELY_IMAGE_CACHE_TTL: 'forever' }, 'STAGELY_IMAGE_CACHE_TTL'],
+    [{ STAGELY_EC2_TIMEOUT: '0s' }, 'STAGELY_EC2_TIMEOUT'],
+    [{ STAGELY_EC2_TIMEOUT: 'never' }, 'STAGELY_EC2_TIMEOUT'],
   ])('refuses %j with a message naming %s', (env, name) => {
     expect(() => awsSettings(env)).toThrow(name);
   });

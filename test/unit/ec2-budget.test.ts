@@ -252,8 +252,8 @@ describe('applyBudget on an EC2Client', () => {
   const budget = (describe: { burst: number; perSecond: number }): Ec2Budget => ({ ...DEFAULT_EC2_BUDGET, describe });
 
   /**
-   * A real client pointed at a port nothing listens on, with `inner` added at the initialize step
-   * after applyBudget: it answers (or fails) every call without going near the network.
+   * A real client pointed at a port nothing listens on, with `inner` added right after signing
+   * (inside the budget): it answers (or fails) every call without going near the network.
    */
   function client(b: Ec2Budget, inner: () => Promise<Answer>): EC2Client {
     const ec2 = new EC2Client({
@@ -263,19 +263,21 @@ describe('applyBudget on an EC2Client', () => {
       maxAttempts: 1,
     });
     applyBudget(ec2, b);
-    ec2.middlewareStack.add(() => inner, { step: 'initialize', name: 'testShortCircuit' });
+    ec2.middlewareStack.addRelativeTo(() => inner, { name: 'testShortCircuit', relation: 'after', toMiddleware: 'httpSigningMiddleware' });
     return ec2;
   }
 
   const answer = async (): Promise<Answer> => ({ output: { $metadata: {} }, response: undefined });
 
-  it('puts the budget middleware before (outside) a later initialize middleware', () => {
+  it("puts the budget inside the SDK's retry loop (each attempt pays), just before signing", () => {
     const ec2 = client(DEFAULT_EC2_BUDGET, answer);
     const stack = ec2.middlewareStack.identify();
-    const budgetAt = stack.indexOf('stagelyEc2Budget - initialize');
-    const innerAt = stack.indexOf('testShortCircuit - initialize');
-    expect(budgetAt).toBeGreaterThanOrEqual(0);
-    expect(innerAt).toBeGreaterThan(budgetAt);
+    const retryAt = stack.indexOf('retryMiddleware - finalizeRequest');
+    const budgetAt = stack.indexOf('stagelyEc2Budget - before httpSigningMiddleware');
+    const signingAt = stack.findIndex((entry) => entry.startsWith('httpSigningMiddleware'));
+    expect(retryAt).toBeGreaterThanOrEqual(0);
+    expect(budgetAt).toBeGreaterThan(retryAt);
+    expect(signingAt).toBeGreaterThan(budgetAt);
     ec2.destroy();
   });
 
@@ -324,14 +326,14 @@ describe('applyBudget on an EC2Client', () => {
     it('holds a describe call beyond the burst until its token is due', async () => {
       const ec2 = client(budget({ burst: 1, perSecond: 1 }), answer);
 
-      await expect(ec2.send(new DescribeRegionsCommand({}))).resolves.toEqual({ $metadata: {} });
+      await expect(ec2.send(new DescribeRegionsCommand({}))).resolves.toMatchObject({ $metadata: {} });
       const second = tracked(ec2.send(new DescribeRegionsCommand({})));
       await jest.advanceTimersByTimeAsync(999);
       expect(second.done()).toBe(false);
 
       await jest.advanceTimersByTimeAsync(1);
       expect(second.done()).toBe(true);
-      await expect(second.promise).resolves.toEqual({ $metadata: {} });
+      await expect(second.promise).resolves.toMatchObject({ $metadata: {} });
       ec2.destroy();
     });
 

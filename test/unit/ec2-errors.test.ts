@@ -22,9 +22,20 @@ describe('classifyAwsError', () => {
     ['AuthFailure', serviceError('AuthFailure', 401), 'AuthFailure'],
     ['UnauthorizedOperation', serviceError('UnauthorizedOperation', 403), 'UnauthorizedOperation'],
     ['InvalidClientTokenId', serviceError('InvalidClientTokenId', 403), 'InvalidClientTokenId'],
-    ['CredentialsProviderError (no $metadata)', { name: 'CredentialsProviderError', message: 'Could not load credentials from any providers' }, 'CredentialsProviderError'],
+    ['SignatureDoesNotMatch', serviceError('SignatureDoesNotMatch', 403), 'SignatureDoesNotMatch'],
+    ['OptInRequired', serviceError('OptInRequired', 401), 'OptInRequired'],
+    ['Blocked', serviceError('Blocked', 403), 'Blocked'],
   ])('credentials: %s -> InvalidCredentials, not retryable', (_label, error, code) => {
     expect(classifyAwsError(error)).toEqual({ type: 'InvalidCredentials', retryable: false, code });
+  });
+
+  it.each<[string, unknown, string]>([
+    // The SDK's own: the instance or container credential endpoint timed out during a refresh. No $metadata: EC2 never saw it.
+    ['CredentialsProviderError (no $metadata)', { name: 'CredentialsProviderError', message: 'Could not load credentials from any providers' }, 'CredentialsProviderError'],
+    ['ExpiredToken', serviceError('ExpiredToken', 400), 'ExpiredToken'],
+    ['RequestExpired', serviceError('RequestExpired', 400), 'RequestExpired'],
+  ])('credential refresh: %s -> CredentialsUnavailable, retryable', (_label, error, code) => {
+    expect(classifyAwsError(error)).toEqual({ type: 'CredentialsUnavailable', retryable: true, code });
   });
 
   it.each(['InstanceLimitExceeded', 'VcpuLimitExceeded', 'MaxSpotInstanceCountExceeded'])('quota: %s -> QuotaExceeded, not retryable', (code) => {
@@ -87,6 +98,7 @@ describe('toApplicationFailure', () => {
     ['throttling', 'Ec2Throttled', false, 'RequestLimitExceeded', 503, serviceError('RequestLimitExceeded', 503)],
     ['server', 'Ec2Unavailable', false, 'InternalError', 500, serviceError('InternalError', 500)],
     ['network', 'Ec2Unreachable', false, 'ECONNRESET', undefined, networkError('ECONNRESET')],
+    ['credential refresh', 'CredentialsUnavailable', false, 'ExpiredToken', 400, serviceError('ExpiredToken', 400)],
   ])('%s -> type %s, nonRetryable %p, details name %s and HTTP %p', (_family, type, nonRetryable, code, httpStatus, error) => {
     const failure = toApplicationFailure(error, action) as ApplicationFailure;
 
@@ -127,6 +139,17 @@ describe('toApplicationFailure', () => {
   it('keeps an Error as the cause', () => {
     const error = networkError('ECONNREFUSED');
     expect(toApplicationFailure(error, action).cause).toBe(error);
+  });
+
+  it.each<[string, unknown]>([
+    ['AuthFailure', serviceError('AuthFailure', 401)],
+    ['InvalidParameterValue', serviceError('InvalidParameterValue', 400)],
+    ['IncorrectInstanceState', serviceError('IncorrectInstanceState', 400)],
+  ])('with retryAll (compensation), %s keeps its type but is retryable', (code, error) => {
+    const failure = toApplicationFailure(error, 'TerminateInstances i-1', { retryAll: true }) as ApplicationFailure;
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toContain(code);
+    expect((toApplicationFailure(error, 'TerminateInstances i-1') as ApplicationFailure).nonRetryable).toBe(true);
   });
 
   it('passes an existing ApplicationFailure through unchanged', () => {

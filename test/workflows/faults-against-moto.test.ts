@@ -4,10 +4,11 @@
  * README "Failure and recovery" lists these cases and their outcomes.
  */
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
-import { WorkflowFailedError } from '@temporalio/client';
+import { CredentialsProviderError } from '@smithy/core/config';
+import { WorkflowClient, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../src/activities';
+import { createActivities, regionalClients } from '../../src/activities';
 import type { ProvisionRequest } from '../../src/common/contract';
 import { WORKFLOW_ID_TAG } from '../../src/common/tags';
 import type { provisionInstance } from '../../src/workflows';
@@ -107,6 +108,15 @@ describe('faults that end the run: the contract failure, and nothing left runnin
     expect(running).toEqual([]);
   });
 
+  it("a termination answered AuthFailure once (a bad credential refresh) is retried: the failed run's VM is terminated, not left to the reaper", async () => {
+    proxy.rules.push(failWhen(isAction('TerminateInstances'), authFailure, 1));
+    const { error, instances, running } = await provision({ ...basic, subnetIds: [privateSubnet], ipWaitTimeout: '10s' });
+    expect(failureType(error)).toBe('PublicIpTimeout');
+    expect(proxy.requests.filter(isAction('TerminateInstances')).map((r) => r.injected ?? 'ok')).toEqual(['AuthFailure', 'ok']);
+    expect(instances).toHaveLength(1);
+    expect(running).toEqual([]);
+  });
+
   it('polls failing with 5xx for the whole wait do not end the run early; the deadline does (PublicIpTimeout), after terminating', async () => {
     proxy.rules.push(failWhen(isPoll, internal));
     const { error, instances, running } = await provision({ ...basic, ipWaitTimeout: '30s' });
@@ -135,4 +145,55 @@ describe('faults that end the run: the contract failure, and nothing left runnin
     // The sweep looked for the launch token before the run reported the failure.
     expect(proxy.requests.some((r) => isDescribe(r) && Object.values(r.params).includes('tag:stagely:provision-token'))).toBe(true);
   });
+});
+
+describe('a credential refresh hiccup under batched polls', () => {
+  it('20 concurrent runs: one batch answered ExpiredToken and a credential provider that throws once; all 20 succeed', async () => {
+    // The worker's own clients, through the proxy, with credentials that must be fetched for every
+    // call (they always expire within the SDK's refresh window) and whose fetch fails once when armed.
+    let armed = false;
+    let thrown = 0;
+    const credentials = async () => {
+      if (armed) {
+        armed = false;
+        thrown += 1;
+        throw new CredentialsProviderError('Could not load credentials: the instance metadata service timed out', { tryNextLink: false });
+      }
+      return { accessKeyId: 'testing', secretAccessKey: 'testing', expiration: new Date(Date.now() + 60_000) };
+    };
+    const flaky = regionalClients({ config: { endpoint: proxy.endpoint, credentials, maxAttempts: 3 } });
+    const isBatch = (r: Parameters<FaultRule>[0]): boolean => isDescribe(r) && r.params['Filter.1.Name'] === 'instance-id';
+    let batchIds = 0;
+    proxy.rules.push((r) => {
+      if (!isBatch(r) || batchIds > 0) return undefined;
+      batchIds = Object.keys(r.params).filter((k) => k.startsWith('Filter.1.Value.')).length;
+      armed = true;
+      return { code: 'ExpiredToken', message: 'The security token included in the request is expired' };
+    });
+    const taskQueue = uniqueName('refresh');
+    const workflowIds = Array.from({ length: 20 }, () => uniqueName('refresh'));
+    const worker = await createWorker(env, taskQueue, createActivities({ clients: flaky, batching: { windowMs: 200 } }));
+    // A plain client: waiting on it does not unlock time skipping, so the server's clock cannot run
+    // ahead of the local-activity polls' retries, which happen in real time inside the worker.
+    const client = new WorkflowClient({ connection: env.connection, namespace: env.namespace ?? 'default' });
+    try {
+      const outcomes = await worker.runUntil(
+        Promise.allSettled(
+          workflowIds.map((workflowId) =>
+            client.execute<typeof provisionInstance>('provisionInstance', { args: [basic], taskQueue, workflowId, workflowExecutionTimeout: '1h' }),
+          ),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(batchIds).toBeGreaterThan(1);
+      expect(thrown).toBe(1);
+      for (const [index, workflowId] of workflowIds.entries()) {
+        const outcome = outcomes[index];
+        const running = (await instancesTagged(moto, WORKFLOW_ID_TAG, workflowId)).filter(isRunningOrPending);
+        expect(running.map((i) => i.InstanceId)).toEqual([outcome?.status === 'fulfilled' ? outcome.value.instanceId : 'none']);
+      }
+    } finally {
+      flaky.destroy();
+    }
+  }, 120_000);
 });
