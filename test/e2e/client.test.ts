@@ -101,7 +101,7 @@ async function startError(...args: Parameters<typeof startProvision>): Promise<u
 }
 
 it('refuses a start whose request differs from the open run, naming the fields, and attaches one that means the same VM', async () => {
-  const subnetId = await subnetWithoutPublicIps('10.80');
+  const subnetId = await subnetWithoutPublicIps('10.81');
   const marker = uniqueName('conflict-open');
   const workflowId = uniqueName('pr');
   const request = { size: 'small', architecture: 'arm64', tags: { e2e: marker }, subnetId, ipWaitTimeout: '1h', pollInterval: '1s' } as const;
