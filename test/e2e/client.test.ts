@@ -146,16 +146,18 @@ it('refuses a start whose request differs from the run that succeeded under the 
   expect((await instancesTagged(ec2, 'e2e', marker)).map((i) => i.InstanceId)).toEqual([result.instanceId]);
 });
 
-it('attaches as before to a run that has no fingerprint (started before fingerprints, or by another client)', async () => {
+it('compares with the request of a run that another caller started (not through this library)', async () => {
   const workflowId = uniqueName('pr');
   // Nobody polls this queue, so the run stays open without touching EC2.
   const idleQueue = uniqueName('e2e-client-idle');
-  const old = await client.workflow.start('provisionInstance', { args: [{ size: 'small', architecture: 'arm64' }], taskQueue: idleQueue, workflowId });
+  const other = await client.workflow.start('provisionInstance', { args: [{ architecture: 'arm64', size: 'small' }], taskQueue: idleQueue, workflowId });
   try {
-    const attached = await startProvision(client, { size: 'large', architecture: 'amd64' }, { workflowId, taskQueue });
-    expect((await attached.describe()).runId).toBe(old.firstExecutionRunId);
+    const error = await startError(client, { size: 'large', architecture: 'amd64' }, { workflowId, taskQueue });
+    expect(error).toMatchObject({ type: 'ProvisionConflict', runId: other.firstExecutionRunId, fields: ['architecture', 'rootVolumeGiB', 'size'] });
+    const attached = await startProvision(client, { size: 'small', architecture: 'arm64', region: 'us-east-1' }, { workflowId, taskQueue });
+    expect((await attached.describe()).runId).toBe(other.firstExecutionRunId);
   } finally {
-    await old.terminate('client test done');
+    await other.terminate('client test done');
   }
 });
 
