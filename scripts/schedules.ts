@@ -4,11 +4,14 @@
  * Creates the Temporal Schedule that runs the orphan reaper, or brings an existing one to exactly
  * what the flags say (so running it again is safe, and running it without --dry-run turns a dry-run
  * schedule into a real one). A schedule an operator paused stays paused. --delete removes it.
- * Connection and task queue come from the environment, as for the worker (TEMPORAL_ADDRESS, ...).
+ * Connection, task queue and payload keys come from the environment, as for the worker
+ * (TEMPORAL_ADDRESS, STAGELY_PAYLOAD_KEY, ...). Every run writes the reaper's input anew under the
+ * current payload key, which is why a key rotation re-runs it before the old key is dropped.
  */
 import { Command } from 'commander';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import { connectClient } from '../src/client';
+import { dataConverterFromEnv, describeEncryption } from '../src/codec';
 import { WorkflowType } from '../src/common/contract';
 import { formatDuration, parseDuration } from '../src/common/durations';
 import type { ReapRequest } from '../src/common/reaping';
@@ -47,7 +50,12 @@ export function reaperSchedule(request: ReapRequest, everyMs: number, taskQueue:
   };
 }
 
-/** Creates the schedule, or updates the existing one to match; the operator's pause is kept. */
+/**
+ * Creates the schedule, or updates the existing one to match; the operator's pause is kept. The
+ * update writes the desired action, never the stored one, so its input (encrypted by the client's
+ * codec) is under the client's current payload key afterwards. Reading the stored schedule first still
+ * needs the key it was written under, so the old key must be configured (STAGELY_PAYLOAD_OLD_KEYS).
+ */
 export async function ensureReaperSchedule(client: Client, desired: ReaperSchedule): Promise<'created' | 'updated'> {
   try {
     await client.schedule.create(desired);
@@ -89,7 +97,8 @@ async function main(): Promise<void> {
     .opts<ScheduleFlags>();
   const settings = temporalSettings();
   const desired = flags.delete ? undefined : reaperSchedule(reapRequestFromFlags(flags), intervalMs(flags.every), settings.taskQueue);
-  const client = await connectClient(settings);
+  const encryption = dataConverterFromEnv();
+  const client = await connectClient(settings, encryption.dataConverter);
   try {
     if (desired === undefined) {
       try {
@@ -104,7 +113,8 @@ async function main(): Promise<void> {
     const outcome = await ensureReaperSchedule(client, desired);
     console.log(
       `${outcome === 'created' ? 'Created' : 'Updated'} schedule ${REAPER_SCHEDULE_ID}: every ${formatDuration(intervalMs(flags.every))}, ` +
-        `${WorkflowType.reapOrphans} ${JSON.stringify(desired.action.args?.[0])} on task queue ${settings.taskQueue} (namespace ${settings.namespace})`,
+        `${WorkflowType.reapOrphans} ${JSON.stringify(desired.action.args?.[0])} on task queue ${settings.taskQueue} (namespace ${settings.namespace}); ` +
+        `payload encryption ${describeEncryption(encryption)}`,
     );
   } finally {
     await client.connection.close();

@@ -3,7 +3,8 @@
  * attach to it later, read its status, or wait for its result.
  *
  * Starting is idempotent per workflow ID: a second start while the first run is open attaches to it,
- * and a start after a run with that ID succeeded returns that run instead of launching a second VM.
+ * and a start after a run with that ID succeeded returns that run instead of launching a second VM,
+ * as long as it asks for the same VM; with a different request it throws ProvisionConflictError.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -16,15 +17,18 @@ import { ApplicationFailure, type DataConverter } from '@temporalio/common';
 import { dataConverterFromEnv } from './codec';
 import type { CredentialsCheck, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
 import { STATUS_QUERY, WorkflowType } from './common/contract';
+import { differingFields } from './common/request-differences';
 import type { TeardownRequest } from './common/validate-request';
 import { provisionSummary, STAGELY_ENVIRONMENT } from './common/visibility';
 import { temporalSettings, type TemporalSettings } from './config';
+import { ProvisionConflictError } from './provision-conflict';
 import type { provisionInstance, TeardownResult, terminateInstance as teardownWorkflow, validateCredentials as credentialsWorkflow } from './workflows';
 
 export type { CredentialsCheck, LaunchAttempt, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
 export type { TeardownRequest } from './common/validate-request';
 export type { TeardownResult } from './workflows';
-export { FailureType } from './common/failures';
+export { FailureType, PROVISION_CONFLICT } from './common/failures';
+export { ProvisionConflictError } from './provision-conflict';
 export { DEFAULT_TASK_QUEUE, STATUS_QUERY, WorkflowType } from './common/contract';
 export { dataConverterFromEnv, type PayloadEncryption } from './codec';
 
@@ -58,7 +62,10 @@ export interface StartOptions {
   environment?: string;
 }
 
-/** Starts (or attaches to) a provision and returns its handle. */
+/**
+ * Starts (or attaches to) a provision and returns its handle. Rejects with ProvisionConflictError when
+ * the workflow ID's open run, or its run that succeeded, was started with a different request.
+ */
 export async function startProvision(client: Client, request: ProvisionRequest, options: StartOptions): Promise<ProvisionHandle> {
   try {
     const environment = options.environment ?? options.workflowId;
@@ -68,17 +75,42 @@ export async function startProvision(client: Client, request: ProvisionRequest, 
       taskQueue: options.taskQueue ?? temporalSettings().taskQueue,
       staticSummary: provisionSummary(request, environment),
       typedSearchAttributes: [{ key: STAGELY_ENVIRONMENT, value: environment }],
-      // Open run with this ID: attach to it. Closed run: only a failed/cancelled one may be retried,
-      // so a successful provision is never doubled by a caller that retries its start.
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      // Open run with this ID, or a closed one that did not fail or get cancelled (so a successful
+      // provision is never doubled by a caller that retries its start): refused here, then attached
+      // to below if it asked for the same VM. (FAIL rather than USE_EXISTING, so that only an attach
+      // pays for reading the run's request.)
+      workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     });
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      return client.workflow.getHandle<typeof provisionInstance>(options.workflowId);
-    }
-    throw error;
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
+  return attach(client, options.workflowId, request);
+}
+
+/** The handle of the workflow ID's current run, if that run was started with the same request. */
+async function attach(client: Client, workflowId: string, request: ProvisionRequest): Promise<ProvisionHandle> {
+  const { runId, status } = await client.workflow.getHandle(workflowId).describe();
+  const fields = differingFields(await startedWith(client, workflowId, runId), request);
+  if (fields.length > 0) throw new ProvisionConflictError(workflowId, runId, status.name, fields);
+  return client.workflow.getHandle<typeof provisionInstance>(workflowId, runId);
+}
+
+/**
+ * The request a run was started with: the input of its first history event, decoded with the client's
+ * codec (so it needs the payload key the run was started under, as reading its result does).
+ */
+async function startedWith(client: Client, workflowId: string, runId: string): Promise<unknown> {
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId, runId },
+    maximumPageSize: 1,
+  });
+  let payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
+  for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+  const [first] = payloads;
+  return first === undefined ? undefined : payloadConverter.fromPayload(first);
 }
 
 /** Starts (or attaches to) a provision and waits for its result; rejects with WorkflowFailedError. */

@@ -9,7 +9,8 @@
  *   npm run stagely -- validate-credentials [--region R]
  *
  * Connection settings come from Temporal's environment configuration (TEMPORAL_ADDRESS, ...).
- * Exit codes: see ExitCode in output.ts (0 ok, 1 failed, 2 usage, 3 error, 4 not found, 5 cancelled).
+ * Exit codes: see ExitCode in output.ts (0 ok, 1 failed, 2 usage, 3 error, 4 not found, 5 cancelled,
+ * 6 the workflow ID's run has a different request).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -225,7 +226,7 @@ export function buildProgram(run: (code: Promise<ExitCode>) => void): Command {
     .option('--root-volume <GiB>', 'root volume size (default 20/40/80 by size)', parseInteger)
     .option('--ip-wait-timeout <duration>', 'how long to wait for a public IP (default 5m)')
     .option('--poll-interval <duration>', 'how often to poll for the IP (default 5s)')
-    .option('--id <workflowId>', 'workflow ID (the business key); reusing one attaches to that run')
+    .option('--id <workflowId>', 'workflow ID (the business key); reusing one attaches to that run if the request is the same (else exit 6)')
     .option('--environment <name>', 'preview environment it is for, shown in the Web UI (default: the workflow ID)')
     .option('--detach', 'print the workflow ID and return without waiting')
     .addOption(json)

@@ -4,7 +4,7 @@
  */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
-import { findApplicationFailure } from '../client';
+import { findApplicationFailure, ProvisionConflictError } from '../client';
 
 export const ExitCode = {
   /** The command did what it was asked. */
@@ -19,6 +19,8 @@ export const ExitCode = {
   notFound: 4,
   /** The provision was cancelled (what it launched was terminated). */
   cancelled: 5,
+  /** The workflow ID already has a run with a different request (ProvisionConflict); nothing was started. */
+  conflict: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -55,6 +57,11 @@ export function reportError(error: unknown, options: OutputOptions, context: { w
     printProblem({ ...base, type, message: failure?.message ?? error.cause?.message ?? error.message }, options);
     if (options.verbose) process.stderr.write(`${error.stack ?? ''}\n`);
     return ExitCode.failed;
+  }
+  if (error instanceof ProvisionConflictError) {
+    const { workflowId, runId, runStatus, fields } = error;
+    printProblem({ workflowId, type: error.type, message: error.message, runId, runStatus, fields }, options);
+    return ExitCode.conflict;
   }
   if (error instanceof WorkflowNotFoundError) {
     printProblem({ ...base, type: 'NotFound', message: `no workflow ${context.workflowId ?? ''} in this namespace`.trim() }, options);

@@ -48,3 +48,9 @@ export type TransientFailureType = (typeof TransientFailureType)[keyof typeof Tr
 
 /** Every contract failure type, in a stable order (for docs and exhaustive tests). */
 export const CONTRACT_FAILURE_TYPES: readonly FailureType[] = Object.values(FailureType);
+
+/**
+ * Not a failure of a run: the client library's ProvisionConflictError carries this `type` when
+ * `startProvision` finds a run under the workflow ID that was started with a different request.
+ */
+export const PROVISION_CONFLICT = 'ProvisionConflict';

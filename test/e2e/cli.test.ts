@@ -148,6 +148,34 @@ it('detaches, reports status, and cancels a provision (which terminates its inst
   expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { type: 'NotFound' } });
 });
 
+it('exits 6 (ProvisionConflict) when the --id has an open or a succeeded run with another request, and attaches with the same one', async () => {
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.82.0.0/16' }));
+  const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId ?? '', CidrBlock: '10.82.1.0/24' }));
+  const open = uniqueName('pr-open');
+  const request = ['provision', '--size', 'small', '--arch', 'arm64', '--subnet-id', subnet.Subnet?.SubnetId ?? '', '--ip-wait-timeout', '1h', '--id', open];
+  expect(await stagely([...request, '--detach'])).toMatchObject({ code: 0, stdout: `${open}\n` });
+
+  const conflict = await stagely([...request, '--tag', 'team=web', '--root-volume', '30', '--detach']);
+  expect(conflict.code).toBe(6);
+  expect(conflict.stderr).toMatch(new RegExp(`^ProvisionConflict: workflow ${open} already has a RUNNING run \\(.+\\) started with a different request \\(differs in rootVolumeGiB, tags\\)`));
+  const json = await stagely([...request, '--size', 'large', '--json']);
+  expect(json.code).toBe(6);
+  expect(JSON.parse(json.stdout)).toMatchObject({ error: { type: 'ProvisionConflict', workflowId: open, runStatus: 'RUNNING', fields: ['rootVolumeGiB', 'size'] } });
+  // The same request, with its defaults spelled out: attaches.
+  expect(await stagely([...request, '--region', 'us-east-1', '--poll-interval', '5s', '--detach'])).toMatchObject({ code: 0, stdout: `${open}\n` });
+  expect(await stagely(['cancel', open, '--json'])).toMatchObject({ code: 0 });
+
+  const done = uniqueName('pr-done');
+  const marker = uniqueName('cli-conflict');
+  const finished = ['provision', '--size', 'small', '--arch', 'amd64', '--tag', `e2e=${marker}`, '--poll-interval', '1s', '--id', done, '--json'];
+  const first = await stagely(finished);
+  expect(first.code).toBe(0);
+  const again = await stagely([...finished, '--spot']);
+  expect(again.code).toBe(6);
+  expect(JSON.parse(again.stdout)).toMatchObject({ error: { type: 'ProvisionConflict', runStatus: 'COMPLETED', fields: ['spotInstance'] } });
+  expect((await instancesTagged(ec2, 'e2e', marker)).map((i) => i.InstanceId)).toEqual([(JSON.parse(first.stdout) as ProvisionResult).instanceId]);
+});
+
 it('terminates an instance by id, and checks credentials', async () => {
   const launched = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-0c7217cdde317cfec', InstanceType: 't3.small', MinCount: 1, MaxCount: 1 }));
   const instanceId = launched.Instances?.[0]?.InstanceId ?? '';

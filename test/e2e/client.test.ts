@@ -1,6 +1,7 @@
 /**
  * The client library against the dev server with a real worker: starting twice with one workflow ID
- * never launches twice, and the worker keeps AWS secrets out of its logs.
+ * never launches twice, a second start with a different request is refused with ProvisionConflict
+ * (open or succeeded run), and the worker keeps AWS secrets out of its logs.
  */
 import { readFileSync } from 'node:fs';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
@@ -12,10 +13,12 @@ import {
   findApplicationFailure,
   getProvisionResult,
   getProvisionStatus,
+  ProvisionConflictError,
   startProvision,
   terminateInstance,
   validateCredentials,
 } from '../../src/client';
+import type { ProvisionRequest } from '../../src/common/contract';
 import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../../src/common/visibility';
 import { instancesTagged, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
@@ -90,6 +93,72 @@ it('returns the finished run for an ID that already succeeded instead of launchi
 
   await expect(again.result()).resolves.toEqual(result);
   expect((await instancesTagged(ec2, 'e2e', marker)).map((i) => i.InstanceId)).toEqual([result.instanceId]);
+});
+
+/** What startProvision rejected with, or undefined when it resolved. */
+async function startError(...args: Parameters<typeof startProvision>): Promise<unknown> {
+  return startProvision(...args).then(() => undefined, (e: unknown) => e);
+}
+
+it('refuses a start whose request differs from the open run, naming the fields, and attaches one that means the same VM', async () => {
+  const subnetId = await subnetWithoutPublicIps('10.81');
+  const marker = uniqueName('conflict-open');
+  const workflowId = uniqueName('pr');
+  const request = { size: 'small', architecture: 'arm64', tags: { e2e: marker }, subnetId, ipWaitTimeout: '1h', pollInterval: '1s' } as const;
+  const first = await startProvision(client, request, { workflowId, taskQueue });
+  const firstRunId = (await first.describe()).runId;
+  // Launched: from here a second launch would show in moto.
+  while ((await getProvisionStatus(client, workflowId)).phase !== 'waiting-for-ip') await new Promise((r) => setTimeout(r, 200));
+
+  const error = await startError(client, { ...request, architecture: 'amd64', tags: { e2e: marker, other: 'x' } }, { workflowId, taskQueue });
+  expect(error).toBeInstanceOf(ProvisionConflictError);
+  expect(error).toMatchObject({ type: 'ProvisionConflict', workflowId, runId: firstRunId, runStatus: 'RUNNING', fields: ['architecture', 'tags'] });
+  expect((error as Error).message).toContain('differs in architecture, tags');
+
+  // The same VM asked for differently: defaults spelled out, a duration in milliseconds, keys reordered.
+  const same: ProvisionRequest = {
+    pollInterval: 1000,
+    ipWaitTimeout: '60m',
+    subnetIds: [subnetId],
+    region: 'us-east-1',
+    spotInstance: false,
+    tags: { e2e: marker },
+    architecture: 'arm64',
+    size: 'small',
+  };
+  const attached = await startProvision(client, same, { workflowId, taskQueue });
+  expect((await attached.describe()).runId).toBe(firstRunId);
+
+  await cancelProvision(client, workflowId);
+  await first.result().catch(() => undefined);
+  expect(await instancesTagged(ec2, 'e2e', marker)).toHaveLength(1);
+});
+
+it('refuses a start whose request differs from the run that succeeded under the ID, and launches nothing', async () => {
+  const marker = uniqueName('conflict-done');
+  const workflowId = uniqueName('pr');
+  const request = { size: 'small', architecture: 'amd64', tags: { e2e: marker }, pollInterval: '1s' } as const;
+  const result = await (await startProvision(client, request, { workflowId, taskQueue })).result();
+
+  const error = await startError(client, { ...request, userData: '#!/bin/bash\necho hi\n' }, { workflowId, taskQueue });
+  expect(error).toBeInstanceOf(ProvisionConflictError);
+  expect(error).toMatchObject({ type: 'ProvisionConflict', runStatus: 'COMPLETED', fields: ['userData'] });
+  expect((await instancesTagged(ec2, 'e2e', marker)).map((i) => i.InstanceId)).toEqual([result.instanceId]);
+});
+
+it('compares with the request of a run that another caller started (not through this library)', async () => {
+  const workflowId = uniqueName('pr');
+  // Nobody polls this queue, so the run stays open without touching EC2.
+  const idleQueue = uniqueName('e2e-client-idle');
+  const other = await client.workflow.start('provisionInstance', { args: [{ architecture: 'arm64', size: 'small' }], taskQueue: idleQueue, workflowId });
+  try {
+    const error = await startError(client, { size: 'large', architecture: 'amd64' }, { workflowId, taskQueue });
+    expect(error).toMatchObject({ type: 'ProvisionConflict', runId: other.firstExecutionRunId, fields: ['architecture', 'rootVolumeGiB', 'size'] });
+    const attached = await startProvision(client, { size: 'small', architecture: 'arm64', region: 'us-east-1' }, { workflowId, taskQueue });
+    expect((await attached.describe()).runId).toBe(other.firstExecutionRunId);
+  } finally {
+    await other.terminate('client test done');
+  }
 });
 
 it('reports status while polling, and a cancel terminates the instance', async () => {

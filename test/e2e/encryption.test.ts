@@ -4,6 +4,7 @@
  * history in plain text, yet operators get it back through the codec server (directly and through
  * `temporal workflow show --codec-endpoint`). A worker without a key is the control: it warns at start,
  * and the same marker is then found in the history, so the checks here can tell the two apart.
+ * Also: the key rotation the README describes keeps the scheduled reaper running once the old key is gone.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -16,6 +17,8 @@ import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { freePort, PROJECT_ROOT, stackEnv, startProcess, startWorker, toolPath, waitForPort, type ManagedProcess } from '../../scripts/local-stack';
 import { connectClient, startProvision } from '../../src/client';
+import { REAPER_SCHEDULE_ID } from '../../scripts/schedules';
+import type { ReapReport } from '../../src/common/reaping';
 import { dataConverterFromEnv, ENCRYPTED_ENCODING, KEY_ID_METADATA, PAYLOAD_KEY_VARIABLES } from '../../src/codec';
 import { payloadsToJson } from '../../src/codec/payload-json';
 import { temporalSettings } from '../../src/config';
@@ -212,4 +215,65 @@ it('the stagely CLI reads an encrypted run with the key in its environment, and 
   // The status query's answer is encrypted too: without the key only the server's own fields remain.
   expect(withoutKey).toMatchObject({ execution: 'COMPLETED' });
   expect(withoutKey.instanceId).toBeUndefined();
+});
+
+describe('rotating the payload key, as the README says', () => {
+  const rotated = randomBytes(32).toString('base64');
+  const queue = uniqueName('e2e-rotation');
+  const before = { ...base, STAGELY_TASK_QUEUE: queue, STAGELY_PAYLOAD_KEY: key };
+  // Step 2 of the rotation: the new key current, the old one still there to read with.
+  const during = { ...before, STAGELY_PAYLOAD_KEY: rotated, STAGELY_PAYLOAD_OLD_KEYS: key };
+  // Step 3: the old key dropped everywhere.
+  const after = { ...before, STAGELY_PAYLOAD_KEY: rotated };
+  const rotatedKeyId = dataConverterFromEnv(after).keyId ?? '';
+
+  async function schedules(env: NodeJS.ProcessEnv): Promise<string> {
+    const script = join(PROJECT_ROOT, 'scripts', 'schedules.ts');
+    const flags = ['--every', '1h', '--grace', '1h', '--regions', 'sa-east-1', '--dry-run'];
+    const { stdout } = await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [script, ...flags], { env, cwd: PROJECT_ROOT });
+    return stdout;
+  }
+
+  /** The schedule as the server holds it (no codec, so no key is needed to read it). */
+  const rawSchedule = (): Promise<temporal.api.workflowservice.v1.IDescribeScheduleResponse> =>
+    rawClient.workflowService.describeSchedule({ namespace: 'default', scheduleId: REAPER_SCHEDULE_ID });
+  const storedInputKeyId = async (): Promise<string> => text((await rawSchedule()).schedule?.action?.startWorkflow?.input?.payloads?.[0]?.metadata?.[KEY_ID_METADATA]);
+
+  const deleteSchedule = (): Promise<unknown> => rawClient.schedule.getHandle(REAPER_SCHEDULE_ID).delete().catch(() => undefined);
+  beforeAll(deleteSchedule);
+  afterAll(deleteSchedule);
+
+  it('re-running the schedules command re-encrypts the reaper\'s input, so the scheduled reaper runs once the old key is gone', async () => {
+    expect(await schedules(before)).toContain(`Created schedule ${REAPER_SCHEDULE_ID}`);
+    expect(await storedInputKeyId()).toBe(keyId);
+
+    const updated = await schedules(during);
+    expect(updated).toContain(`Updated schedule ${REAPER_SCHEDULE_ID}`);
+    expect(updated).toContain(`payload encryption AES-256-GCM with key id ${rotatedKeyId}; decrypts older key ids ${keyId}`);
+    expect(await storedInputKeyId()).toBe(rotatedKeyId);
+
+    // Only the new key from here on: the worker that runs the schedule and the client that reads the result.
+    const worker = await startWorker(after, { logDir: TEST_LOG_DIR });
+    started.push(worker);
+    const client = await connectClient(temporalSettings(after), dataConverterFromEnv(after).dataConverter);
+    try {
+      await client.schedule.getHandle(REAPER_SCHEDULE_ID).trigger();
+      let workflowId: string | null | undefined;
+      for (let i = 0; i < 100 && !workflowId; i++) {
+        workflowId = (await rawSchedule()).info?.recentActions?.[0]?.startWorkflowResult?.workflowId;
+        if (!workflowId) await new Promise((r) => setTimeout(r, 100));
+      }
+      const reaper = client.workflow.getHandle(workflowId ?? '');
+      // A worker that cannot decrypt the input fails its workflow task again and again: the run stays open.
+      let status = (await reaper.describe()).status.name;
+      for (let i = 0; i < 60 && status === 'RUNNING'; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        status = (await reaper.describe()).status.name;
+      }
+      expect(status).toBe('COMPLETED');
+      await expect(reaper.result() as Promise<ReapReport>).resolves.toMatchObject({ dryRun: true, regions: ['sa-east-1'], reaped: [] });
+    } finally {
+      await client.connection.close();
+    }
+  });
 });
