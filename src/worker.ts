@@ -4,7 +4,7 @@
  *   npm run worker          (development: bundles the workflows at start-up)
  *   npm run build && npm start   (production: loads the prebuilt lib/workflow-bundle.js)
  *
- * Configuration is all environment; see config.ts and observability.ts, and README "Running it".
+ * Configuration is all environment; see config.ts and observability.ts, and docs/operations.md.
  * SIGINT/SIGTERM: stop polling, let running activities finish (STAGELY_SHUTDOWN_GRACE), exit 0.
  * Any number of workers may poll one task queue; they share the work.
  */

@@ -36,7 +36,7 @@ interface CommandOutcome {
   stderr: string;
 }
 
-/** Runs `stagely ARGS` the way README shows it, and never throws on a non-zero exit. */
+/** Runs `stagely ARGS` the way docs/contract.md shows it, and never throws on a non-zero exit. */
 async function stagely(args: string[]): Promise<CommandOutcome> {
   const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
   try {

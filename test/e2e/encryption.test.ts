@@ -4,7 +4,7 @@
  * history in plain text, yet operators get it back through the codec server (directly and through
  * `temporal workflow show --codec-endpoint`). A worker without a key is the control: it warns at start,
  * and the same marker is then found in the history, so the checks here can tell the two apart.
- * Also: the key rotation the README describes keeps the scheduled reaper running once the old key is gone.
+ * Also: the key rotation docs/operations.md describes keeps the scheduled reaper running once the old key is gone.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -217,7 +217,7 @@ it('the stagely CLI reads an encrypted run with the key in its environment, and 
   expect(withoutKey.instanceId).toBeUndefined();
 });
 
-describe('rotating the payload key, as the README says', () => {
+describe('rotating the payload key, as docs/operations.md says', () => {
   const rotated = randomBytes(32).toString('base64');
   const queue = uniqueName('e2e-rotation');
   const before = { ...base, STAGELY_TASK_QUEUE: queue, STAGELY_PAYLOAD_KEY: key };

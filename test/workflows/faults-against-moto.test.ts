@@ -1,7 +1,7 @@
 /**
  * EC2 faults injected between the AWS SDK and moto, under the real activities and the workflow on the
  * time-skipping server: each case ends as the contract says, and nothing is leaked or doubled.
- * README "Failure and recovery" lists these cases and their outcomes.
+ * docs/reliability.md ("Faults tried") lists these cases and their outcomes.
  */
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { CredentialsProviderError } from '@smithy/core/config';
