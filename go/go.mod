@@ -1,6 +1,6 @@
 module github.com/stagely/provisioner/go
 
-go 1.26.8
+go 1.26.0
 
 require (
 	go.temporal.io/api v1.64.3

@@ -127,6 +127,11 @@ func TestIntegrationProvisionWithUserDataAndTags(t *testing.T) {
 		t.Errorf("result not decoded in full: %+v", result)
 	}
 
+	// Starting again after the run succeeded returns that run: a retrying caller never gets a second VM.
+	again, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: workflowID, Environment: "pr-go"})
+	if err != nil || again.GetRunID() != run.GetRunID() {
+		t.Errorf("a start after the successful run: %v (run %s, want %s)", err, again.GetRunID(), run.GetRunID())
+	}
 	status, err := GetProvisionStatus(ctx, c, workflowID)
 	if err != nil || status.Phase != "succeeded" || status.InstanceID != result.InstanceID {
 		t.Errorf("status %+v, %v; want succeeded with %s", status, err, result.InstanceID)
