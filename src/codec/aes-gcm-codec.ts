@@ -46,17 +46,28 @@ export function payloadKeyId(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
+/** Test seams of AesGcmCodec; production code passes none. */
+export interface AesGcmCodecTestOptions {
+  /**
+   * Makes each IV instead of drawing it at random. Only scripts/codec-vectors.ts sets it, so the
+   * contract's vectors are reproducible: reusing an IV under one key breaks GCM, so nothing else may.
+   */
+  ivForTestVectorsOnly?: (bytes: number) => Buffer;
+}
+
 export class AesGcmCodec implements PayloadCodec {
   private readonly keys: ReadonlyMap<string, Buffer>;
   private readonly current: PayloadKey | undefined;
+  private readonly nextIv: (bytes: number) => Buffer;
 
-  constructor(keyring: PayloadKeyring) {
+  constructor(keyring: PayloadKeyring, testOptions: AesGcmCodecTestOptions = {}) {
     const all = keyring.current === undefined ? keyring.all : [...keyring.all, keyring.current];
     for (const { id, key } of all) {
       if (key.length !== KEY_BYTES) throw new Error(`payload key ${id} is ${key.length} bytes; AES-256 needs ${KEY_BYTES}`);
     }
     this.keys = new Map(all.map(({ id, key }) => [id, key]));
     this.current = keyring.current;
+    this.nextIv = testOptions.ivForTestVectorsOnly ?? randomBytes;
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -64,7 +75,7 @@ export class AesGcmCodec implements PayloadCodec {
     if (current === undefined) return payloads;
     return payloads.map((payload) => {
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
-      const iv = randomBytes(IV_BYTES);
+      const iv = this.nextIv(IV_BYTES);
       const cipher = createCipheriv(CIPHER, current.key, iv);
       const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
       return {

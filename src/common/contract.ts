@@ -5,6 +5,7 @@
 import type { ImageSource } from './images';
 import type { Architecture, Size } from './instance-types';
 import type { InstanceState } from './instance-state';
+import type { SpecProblem } from './validate-request';
 
 /** The task queue workers poll and callers start on, unless configured otherwise. */
 export const DEFAULT_TASK_QUEUE = 'stagely-provisioning';
@@ -21,12 +22,26 @@ export const WorkflowType = {
 /** Name of the query that reports a provision's progress. */
 export const STATUS_QUERY = 'status';
 
-/** Input of `provisionInstance`: plain JSON, one argument. */
+/** An EC2 image id: "ami-" and 8 or 17 hex digits. @pattern ^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$ */
+export type ImageId = string;
+/** An EC2 subnet id: "subnet-" and 8 or 17 hex digits. @pattern ^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$ */
+export type SubnetId = string;
+/** An EC2 security group id: "sg-" and 8 or 17 hex digits. @pattern ^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$ */
+export type SecurityGroupId = string;
+/** An AWS region code the worker knows (src/common/regions.ts lists them), e.g. "us-east-1". */
+export type Region = string;
+/**
+ * A duration: a number of milliseconds, or a string of `<number><unit>` parts with units ms, s, m, h
+ * ("5s", "1m30s", Go's "5m0s"); a string of digits only is milliseconds.
+ */
+export type Duration = string | number;
+
+/** Input of `provisionInstance`: plain JSON, one argument. Unknown fields are refused. */
 export interface ProvisionRequest {
   size: Size;
   architecture: Architecture;
   /** @default "us-east-1" */
-  region?: string;
+  region?: Region;
   /** Launch on the spot market. @default false */
   spotInstance?: boolean;
   /**
@@ -35,23 +50,56 @@ export interface ProvisionRequest {
    */
   spotFallback?: 'on-demand' | 'none';
   /** Launch this image instead of resolving Ubuntu 22.04 for the region. */
-  imageId?: string;
-  /** Cloud-init user data, raw (the worker base64-encodes it). At most 16 KiB. */
+  imageId?: ImageId;
+  /**
+   * Cloud-init user data, raw (the worker base64-encodes it). At most 16 KiB: 16384 bytes of UTF-8
+   * (the schema can only bound code points). Empty is the same as none.
+   * @maxLength 16384
+   */
   userData?: string;
-  /** Extra tags on the instance; `Name` defaults to "stagely-vm". */
-  tags?: Record<string, string>;
-  /** One subnet to launch into. */
-  subnetId?: string;
-  /** Subnets to try in order, one per availability zone, when the first has no capacity. */
-  subnetIds?: string[];
-  securityGroupIds?: string[];
-  /** Encrypted gp3 root volume size. @default 20 (small), 40 (medium), 80 (large) */
+  /**
+   * Extra tags on the instance; `Name` defaults to "stagely-vm". Keys are 1 to 128 characters and
+   * must not start with "aws:" or "stagely:" (any case); values are at most 256 characters; at most
+   * 45 tags counting `Name` (Stagely adds five of its own; EC2 allows 50).
+   * @propertyNames {"minLength": 1, "maxLength": 128}
+   * @maxProperties 45
+   */
+  tags?: Record<string, TagValue>;
+  /** One subnet to launch into. Give subnetId or subnetIds, not both. */
+  subnetId?: SubnetId;
+  /**
+   * Subnets to try in order, one per availability zone, when the first has no capacity. One to six,
+   * each listed once. Give subnetId or subnetIds, not both.
+   * @minItems 1
+   * @maxItems 6
+   * @uniqueItems true
+   */
+  subnetIds?: SubnetId[];
+  /**
+   * Up to 16 security groups, each listed once. Left out: the VPC's default group.
+   * @maxItems 16
+   * @uniqueItems true
+   */
+  securityGroupIds?: SecurityGroupId[];
+  /**
+   * Encrypted gp3 root volume size in GiB, a whole number from 8 to 1024. Left out: 20 (small),
+   * 40 (medium), 80 (large).
+   * @asType integer
+   * @minimum 8
+   * @maximum 1024
+   */
   rootVolumeGiB?: number;
-  /** How long to wait for a public IP, counted from launch: "5m" or milliseconds. @default "5m" */
-  ipWaitTimeout?: string | number;
-  /** How often to look for the public IP: "5s" or milliseconds. @default "5s" */
-  pollInterval?: string | number;
+  /**
+   * How long to wait for a public IP, counted from launch: "5m" or milliseconds; from 10s to 1h.
+   * @default "5m"
+   */
+  ipWaitTimeout?: Duration;
+  /** How often to look for the public IP: "5s" or milliseconds; from 1s to 1m. @default "5s" */
+  pollInterval?: Duration;
 }
+
+/** A tag value: at most 256 characters. @maxLength 256 */
+export type TagValue = string;
 
 /** One launch attempt, as the result and the InsufficientCapacity failure report it. */
 export interface LaunchAttempt {
@@ -110,9 +158,41 @@ export interface ProvisionStatus {
   lastState?: InstanceState;
 }
 
+/** Input of the `validateCredentials` workflow. */
+export interface CredentialsRequest {
+  /** Where to ask AWS. Left out: the worker's AWS_REGION. */
+  region?: Region;
+}
+
 /** Result of the `validateCredentials` workflow. */
 export interface CredentialsCheck {
   region: string;
   /** Regions the credentials can see (a sanity check that the answer is real). */
   regionCount: number;
+}
+
+/**
+ * `details[0]` of an InvalidSpec failure of `provisionInstance` or `terminateInstance`: every problem
+ * found (at most 10; the last then says how many more there were).
+ */
+export interface InvalidSpecDetails {
+  problems: SpecProblem[];
+}
+
+/** `details[0]` of an InsufficientCapacity failure: every launch attempt, each refused for capacity. */
+export interface InsufficientCapacityDetails {
+  attempts: LaunchAttempt[];
+}
+
+/**
+ * `details[0]` of a failure translated from an AWS error (InvalidCredentials, QuotaExceeded,
+ * InvalidConfiguration, InsufficientCapacity of one launch, and the transient types).
+ */
+export interface AwsErrorDetails {
+  /** The EC2 error code, e.g. "InsufficientInstanceCapacity". */
+  awsErrorCode?: string;
+  /** The HTTP status of AWS's answer. */
+  httpStatus?: number;
+  /** AWS's request id, for AWS support. */
+  requestId?: string;
 }

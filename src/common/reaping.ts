@@ -13,6 +13,7 @@
  * costs a preview.
  */
 import { CLEANUP_BUDGET_MS, LAUNCH_BUDGET_MS } from './activity-budgets';
+import type { Duration, Region } from './contract';
 import { describeType, formatDuration, parseDuration, quote } from './durations';
 import { isKnownRegion } from './regions';
 import { IP_WAIT_TIMEOUT_BOUNDS_MS } from './validate-request';
@@ -47,19 +48,30 @@ const MAX_TAG_VALUE = 256;
 /** Temporal run IDs are UUIDs; the server refuses anything else. */
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Input of the `reapOrphans` workflow. Every field is optional. */
+/** Input of the `reapOrphans` workflow. Every field is optional; unknown fields are refused. */
 export interface ReapRequest {
-  /** Regions to scan. @default the worker's STAGELY_REAPER_REGIONS, else its AWS_REGION */
-  regions?: string[];
-  /** How long after launch an orphan is left alone: "30m" or milliseconds. @default "30m" */
-  gracePeriod?: string | number;
+  /**
+   * Regions to scan: AWS region codes the worker knows, each named once. Left out: the worker's
+   * STAGELY_REAPER_REGIONS, else its AWS_REGION.
+   * @minItems 1
+   * @uniqueItems true
+   */
+  regions?: Region[];
+  /** How long after launch an orphan is left alone: "30m" or milliseconds; from 0 to 7 days. @default "30m" */
+  gracePeriod?: Duration;
   /** List what would be terminated; terminate nothing. @default false */
   dryRun?: boolean;
   /**
    * How long after launch an instance's provisioning run may stay open before it counts as stuck and
-   * the instance is reaped: "3h" or milliseconds. @default "3h" (DEFAULT_OPEN_RUN_LIMIT_MS)
+   * the instance is reaped: "3h" or milliseconds; from 0 to 7 days (DEFAULT_OPEN_RUN_LIMIT_MS).
+   * @default "3h"
    */
-  openRunLimit?: string | number;
+  openRunLimit?: Duration;
+}
+
+/** `details[0]` of the InvalidSpec failure of `reapOrphans`: one line per problem. */
+export interface ReapInvalidSpecDetails {
+  problems: string[];
 }
 
 export interface ReapSpec {

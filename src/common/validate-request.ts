@@ -6,7 +6,7 @@
  * launch an on-demand VM), and every problem is reported at once (up to MAX_PROBLEMS), each naming its
  * field. Whatever the input, the answer stays short: names and values are echoed truncated.
  */
-import type { ProvisionRequest } from './contract';
+import type { ProvisionRequest, Region } from './contract';
 import { describeType, formatDuration, parseDuration, quote, truncate } from './durations';
 import { DEFAULT_REGION } from './images';
 import {
@@ -192,11 +192,12 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
   return { ok: true, spec };
 }
 
-/** Input of the `terminateInstance` teardown workflow. */
+/** Input of the `terminateInstance` teardown workflow. Unknown fields are refused. */
 export interface TeardownRequest {
+  /** An EC2 instance id: "i-" and 8 or 17 hex digits. @pattern ^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$ */
   instanceId: string;
   /** @default "us-east-1" */
-  region?: string;
+  region?: Region;
 }
 
 const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;

@@ -26,6 +26,19 @@ describe('parseDuration accepts', () => {
   });
 });
 
+describe('parseDuration accepts Go\'s time.Duration strings (the Go package sends those)', () => {
+  it.each<[string, number]>([
+    ['5m0s', 300_000],
+    ['1h0m0s', 3_600_000],
+    ['2h45m0s', 9_900_000],
+    ['1m30.5s', 90_500],
+    ['1.5s', 1_500],
+    ['10s', 10_000],
+  ])('%p -> %p ms', (value, expected) => {
+    expect(parseDuration(value)).toEqual({ ok: true, ms: expected });
+  });
+});
+
 describe('parseDuration rejects', () => {
   it.each<[string, unknown, string]>([
     ['an empty string', '', DURATION_STRING_REASON],

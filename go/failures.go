@@ -1,0 +1,47 @@
+package provisioner
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// Failure types: the Type of the application errors a provision (or teardown, or reaper run) ends
+// with. The worker's src/common/failures.ts is the source; the README's failure table explains them.
+const (
+	// InvalidSpec: the request was malformed; nothing was sent to AWS.
+	InvalidSpec = "InvalidSpec"
+	// InvalidCredentials: AWS rejected the worker's credentials or their permissions.
+	InvalidCredentials = "InvalidCredentials"
+	// QuotaExceeded: an account limit (instances, vCPUs, spot requests, addresses) is reached.
+	QuotaExceeded = "QuotaExceeded"
+	// InsufficientCapacity: AWS has no capacity for this instance type (or spot price) right now.
+	InsufficientCapacity = "InsufficientCapacity"
+	// InvalidConfiguration: EC2 rejected a launch parameter (instance type, AMI, subnet, security group).
+	InvalidConfiguration = "InvalidConfiguration"
+	// PublicIpTimeout: no public IP appeared before the deadline; the instance was terminated.
+	PublicIpTimeout = "PublicIpTimeout"
+	// InstanceLost: the instance stopped or terminated before it had a public IP; it was terminated.
+	InstanceLost = "InstanceLost"
+	// TerminationUnconfirmed: EC2 accepted a termination but never reported the instance shutting down.
+	TerminationUnconfirmed = "TerminationUnconfirmed"
+	// NamespaceIdUnknown: the reaper's worker does not know its namespace's ID, so it judged nothing.
+	NamespaceIdUnknown = "NamespaceIdUnknown"
+	// Ec2Throttled: EC2 kept throttling an activity until its retries ran out.
+	Ec2Throttled = "Ec2Throttled"
+	// Ec2Unavailable: EC2 kept answering with server errors until the retries ran out.
+	Ec2Unavailable = "Ec2Unavailable"
+	// Ec2Unreachable: EC2 could not be reached until the retries ran out.
+	Ec2Unreachable = "Ec2Unreachable"
+)
+
+// FailureType returns the Type of the outermost application error in err's chain (a workflow,
+// activity or local activity failure wraps it), or "" when there is none (a cancellation, a
+// time-out, a connection error).
+func FailureType(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Type()
+	}
+	return ""
+}

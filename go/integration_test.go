@@ -1,0 +1,289 @@
+package provisioner
+
+// Integration tests against the local stack the e2e suite uses: Temporal's dev server, moto and a
+// real worker process. test/e2e/go-package.test.ts starts them and runs `go test` with the
+// STAGELY_GO_TEST_* variables below; without them these tests skip, so `go test ./...` alone runs
+// the unit tests only.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/proto"
+)
+
+// stack is where the e2e setup's servers and workers are.
+type stack struct {
+	address        string
+	taskQueue      string // a worker without a payload key
+	encryptedQueue string // a worker with STAGELY_PAYLOAD_KEY = payloadKey
+	payloadKey     string
+	privateSubnet  string // a subnet that gives instances no public IP
+}
+
+func localStack(t *testing.T) stack {
+	t.Helper()
+	s := stack{
+		address:        os.Getenv("STAGELY_GO_TEST_TEMPORAL_ADDRESS"),
+		taskQueue:      os.Getenv("STAGELY_GO_TEST_TASK_QUEUE"),
+		encryptedQueue: os.Getenv("STAGELY_GO_TEST_ENCRYPTED_TASK_QUEUE"),
+		payloadKey:     os.Getenv("STAGELY_GO_TEST_PAYLOAD_KEY"),
+		privateSubnet:  os.Getenv("STAGELY_GO_TEST_PRIVATE_SUBNET"),
+	}
+	if s.address == "" || s.taskQueue == "" || s.encryptedQueue == "" || s.payloadKey == "" || s.privateSubnet == "" {
+		t.Skip("no local stack: run through test/e2e/go-package.test.ts (npx jest test/e2e/go-package.test.ts), which sets STAGELY_GO_TEST_*")
+	}
+	// A key in the developer's shell must not change what the plain-text tests see.
+	t.Setenv("STAGELY_PAYLOAD_KEY", "")
+	t.Setenv("STAGELY_PAYLOAD_KEY_FILE", "")
+	t.Setenv("STAGELY_PAYLOAD_OLD_KEYS", "")
+	t.Setenv("STAGELY_TASK_QUEUE", s.taskQueue)
+	return s
+}
+
+func dial(t *testing.T, address string, dataConverter converter.DataConverter) client.Client {
+	t.Helper()
+	c, err := client.Dial(client.Options{HostPort: address, Namespace: "default", DataConverter: dataConverter})
+	if err != nil {
+		t.Fatalf("dial %s: %v", address, err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func uniqueName(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%x", prefix, b)
+}
+
+// rawHistoryHolds says whether any byte Temporal stored for the run contains text, read with a
+// client that has no codec.
+func rawHistoryHolds(t *testing.T, address, workflowID, text string) bool {
+	t.Helper()
+	raw := dial(t, address, converter.GetDefaultDataConverter())
+	events := raw.GetWorkflowHistory(testContext(t), workflowID, "", false, 0)
+	seen := 0
+	for events.HasNext() {
+		event, err := events.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		seen++
+		data, err := proto.Marshal(event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte(text)) {
+			return true
+		}
+	}
+	if seen == 0 {
+		t.Fatalf("no history for %s", workflowID)
+	}
+	return false
+}
+
+func TestIntegrationProvisionWithUserDataAndTags(t *testing.T) {
+	s := localStack(t)
+	c := dial(t, s.address, nil)
+	ctx := testContext(t)
+	marker := uniqueName("MARKER")
+	workflowID := uniqueName("go-provision")
+	req := ProvisionRequest{
+		Size: SizeSmall, Architecture: ArchitectureARM64, UserData: "#!/bin/bash\necho token=" + marker + "\n",
+		Tags: map[string]string{"e2e": marker}, PollInterval: Duration(time.Second),
+	}
+	if err := ValidateRequest(req); err != nil {
+		t.Fatal(err)
+	}
+	run, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: workflowID, Environment: "pr-go"})
+	if err != nil {
+		t.Fatalf("StartProvision: %v", err)
+	}
+	result, err := GetProvisionResult(ctx, c, workflowID)
+	if err != nil {
+		t.Fatalf("GetProvisionResult: %v (failure type %q)", err, FailureType(err))
+	}
+	if !strings.HasPrefix(result.InstanceID, "i-") || result.PublicIP == "" || result.Size != SizeSmall || result.Architecture != ArchitectureARM64 ||
+		result.Region != "us-east-1" || result.LaunchedAt.IsZero() || len(result.Attempts) == 0 || result.Attempts[len(result.Attempts)-1].Outcome != "launched" {
+		t.Errorf("result not decoded in full: %+v", result)
+	}
+
+	// Starting again after the run succeeded returns that run: a retrying caller never gets a second VM.
+	again, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: workflowID, Environment: "pr-go"})
+	if err != nil || again.GetRunID() != run.GetRunID() {
+		t.Errorf("a start after the successful run: %v (run %s, want %s)", err, again.GetRunID(), run.GetRunID())
+	}
+	status, err := GetProvisionStatus(ctx, c, workflowID)
+	if err != nil || status.Phase != "succeeded" || status.InstanceID != result.InstanceID {
+		t.Errorf("status %+v, %v; want succeeded with %s", status, err, result.InstanceID)
+	}
+	description, err := c.DescribeWorkflow(ctx, workflowID, run.GetRunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, _ := description.GetStaticSummary()
+	environment, _ := description.TypedSearchAttributes.GetKeyword(StagelyEnvironment)
+	if summary != "small/arm64 on-demand in us-east-1 for pr-go" || environment != "pr-go" {
+		t.Errorf("summary %q and StagelyEnvironment %q; want the TypeScript client's", summary, environment)
+	}
+	// The control for the encryption test: without a key, the user data is in the history.
+	if !rawHistoryHolds(t, s.address, workflowID, marker) {
+		t.Error("the plain-text history does not hold the user data; the encryption test's check would prove nothing")
+	}
+
+	teardown, err := TerminateInstance(ctx, c, result.InstanceID, "")
+	if err != nil || teardown.InstanceID != result.InstanceID || teardown.AlreadyGone {
+		t.Errorf("TerminateInstance = %+v, %v", teardown, err)
+	}
+}
+
+func TestIntegrationBadRequestFailsWithInvalidSpec(t *testing.T) {
+	s := localStack(t)
+	c := dial(t, s.address, nil)
+	ctx := testContext(t)
+	// Sent without ValidateRequest: the worker is the authority and refuses it itself.
+	req := ProvisionRequest{Size: "huge", Architecture: ArchitectureAMD64, Tags: map[string]string{"aws:owner": "me"}}
+	run, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: uniqueName("go-invalid")})
+	if err != nil {
+		t.Fatalf("StartProvision: %v", err)
+	}
+	var result ProvisionResult
+	err = run.Get(ctx, &result)
+	if FailureType(err) != InvalidSpec {
+		t.Fatalf("FailureType = %q (%v), want InvalidSpec", FailureType(err), err)
+	}
+	var workflowErr *temporal.WorkflowExecutionError
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &workflowErr) || !errors.As(err, &appErr) {
+		t.Fatalf("want a workflow execution error wrapping an application error, got %T", err)
+	}
+	var details InvalidSpecDetails
+	if err := appErr.Details(&details); err != nil {
+		t.Fatalf("details: %v", err)
+	}
+	var fields []string
+	for _, p := range details.Problems {
+		fields = append(fields, p.Field)
+	}
+	if fmt.Sprint(fields) != "[size tags.aws:owner]" {
+		t.Errorf("problems on %v, want size and tags.aws:owner", fields)
+	}
+	// ValidateRequest refuses the same request before any workflow, with the same failure type.
+	if FailureType(ValidateRequest(req)) != InvalidSpec {
+		t.Error("ValidateRequest lets the request through")
+	}
+}
+
+func TestIntegrationPrivateSubnetFailsWithPublicIpTimeout(t *testing.T) {
+	s := localStack(t)
+	c := dial(t, s.address, nil)
+	ctx := testContext(t)
+	req := ProvisionRequest{
+		Size: SizeSmall, Architecture: ArchitectureAMD64, SubnetID: s.privateSubnet,
+		IPWaitTimeout: Duration(10 * time.Second), PollInterval: Duration(time.Second),
+	}
+	workflowID := uniqueName("go-no-ip")
+	if _, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: workflowID}); err != nil {
+		t.Fatalf("StartProvision: %v", err)
+	}
+	_, err := GetProvisionResult(ctx, c, workflowID)
+	if FailureType(err) != PublicIpTimeout {
+		t.Fatalf("FailureType = %q (%v), want PublicIpTimeout", FailureType(err), err)
+	}
+	if status, err := GetProvisionStatus(ctx, c, workflowID); err != nil || status.Phase != "failed" || status.Deadline == nil {
+		t.Errorf("status %+v, %v; want failed with a deadline", status, err)
+	}
+}
+
+func TestIntegrationSecondStartAttaches(t *testing.T) {
+	s := localStack(t)
+	c := dial(t, s.address, nil)
+	ctx := testContext(t)
+	// No public IP and an hour to wait for one: the run stays open until cancelled.
+	req := ProvisionRequest{Size: SizeSmall, Architecture: ArchitectureARM64, SubnetID: s.privateSubnet, IPWaitTimeout: Duration(time.Hour), PollInterval: Duration(time.Second)}
+	opts := StartOptions{WorkflowID: uniqueName("go-attach")}
+	first, err := StartProvision(ctx, c, req, opts)
+	if err != nil {
+		t.Fatalf("first StartProvision: %v", err)
+	}
+	second, err := StartProvision(ctx, c, req, opts)
+	if err != nil {
+		t.Fatalf("second StartProvision: %v", err)
+	}
+	if second.GetRunID() != first.GetRunID() {
+		t.Errorf("the second start began run %s instead of attaching to %s", second.GetRunID(), first.GetRunID())
+	}
+	if err := CancelProvision(ctx, c, opts.WorkflowID); err != nil {
+		t.Fatalf("CancelProvision: %v", err)
+	}
+	_, err = GetProvisionResult(ctx, c, opts.WorkflowID)
+	var canceled *temporal.CanceledError
+	if !errors.As(err, &canceled) || FailureType(err) != "" {
+		t.Errorf("after cancelling: %v (failure type %q), want a cancellation", err, FailureType(err))
+	}
+	// A cancelled run may be retried under the same ID: a new run starts.
+	third, err := StartProvision(ctx, c, req, opts)
+	if err != nil || third.GetRunID() == first.GetRunID() {
+		t.Errorf("a start after the cancelled run: %v (run %s)", err, third.GetRunID())
+	}
+	if err := CancelProvision(ctx, c, opts.WorkflowID); err != nil {
+		t.Errorf("cancel the retry: %v", err)
+	}
+	_, _ = GetProvisionResult(ctx, c, opts.WorkflowID)
+}
+
+func TestIntegrationEncryptingWorker(t *testing.T) {
+	s := localStack(t)
+	t.Setenv("STAGELY_PAYLOAD_KEY", s.payloadKey)
+	dataConverter, err := DataConverterFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, s.address, dataConverter)
+	ctx := testContext(t)
+	marker := uniqueName("MARKER")
+	workflowID := uniqueName("go-encrypted")
+	req := ProvisionRequest{Size: SizeSmall, Architecture: ArchitectureARM64, UserData: "#!/bin/bash\necho token=" + marker + "\n", PollInterval: Duration(time.Second)}
+	if _, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: workflowID, TaskQueue: s.encryptedQueue}); err != nil {
+		t.Fatalf("StartProvision: %v", err)
+	}
+	result, err := GetProvisionResult(ctx, c, workflowID)
+	if err != nil || !strings.HasPrefix(result.InstanceID, "i-") || result.PublicIP == "" {
+		t.Fatalf("GetProvisionResult = %+v, %v", result, err)
+	}
+	if rawHistoryHolds(t, s.address, workflowID, marker) {
+		t.Error("the history holds the user data in plain text")
+	}
+	key, _ := base64.StdEncoding.DecodeString(s.payloadKey)
+	if !rawHistoryHolds(t, s.address, workflowID, PayloadKeyID(key)) {
+		t.Error("the history names no payload key id: nothing was encrypted with the worker's key")
+	}
+	// Without the key, the result cannot be read.
+	plain := dial(t, s.address, nil)
+	if _, err := GetProvisionResult(ctx, plain, workflowID); err == nil {
+		t.Error("a client without the key read the encrypted result")
+	}
+	t.Setenv("STAGELY_TASK_QUEUE", s.encryptedQueue)
+	if _, err := TerminateInstance(ctx, c, result.InstanceID, "us-east-1"); err != nil {
+		t.Errorf("TerminateInstance: %v", err)
+	}
+}
