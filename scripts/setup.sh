@@ -92,8 +92,8 @@ if ! command -v go >/dev/null 2>&1; then
     echo "setup: Go is missing; install Debian's golang-go (or Go from go.dev) to run the Go package's tests" >&2
   fi
 fi
-go_needed=$(sed -n 's/^go //p' go/go.mod)
-if command -v go >/dev/null 2>&1; then
+if [ -f go/go.mod ] && command -v go >/dev/null 2>&1; then
+  go_needed=$(sed -n 's/^go //p' go/go.mod)
   go_found=$(go env GOVERSION); go_found=${go_found#go}
   if [ "$(printf '%s\n%s\n' "$go_needed" "$go_found" | sort -V | head -n 1)" != "$go_needed" ]; then
     # Go 1.21 and newer fetch the module's toolchain themselves unless GOTOOLCHAIN=local; older ones cannot.
