@@ -25,7 +25,7 @@ import {
   SPOT_FALLBACKS,
 } from '../../src/common/validate-request';
 import { EVERY_FIELD_REQUEST } from './requests';
-import { mulberry32 } from './seeded-random';
+import { mulberry32 } from '../../tools/seeded-random';
 
 /** The seed both fuzz tests use; change it to explore, keep it fixed so a failure reproduces. */
 export const FUZZ_SEED = 0x5eed_2026;

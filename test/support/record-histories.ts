@@ -21,7 +21,8 @@ import { ApplicationFailure, type Duration } from '@temporalio/common';
 import type { ProvisionRequest, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
-import { PROJECT_ROOT, toolPath } from '../../scripts/local-stack';
+import { toolPath } from '../../tools/local-stack';
+import { PROJECT_ROOT } from '../../tools/project-root';
 import { capacityError, fakeActivities, instanceIdOf, notOfferedError, pending, ready, type FakeActivityScript } from './fake-activities';
 import { createTimeSkippingEnv, createWorker } from './workflow-env';
 
