@@ -15,7 +15,7 @@
 import { CLEANUP_BUDGET_MS, LAUNCH_BUDGET_MS } from './activity-budgets';
 import { describeType, formatDuration, parseDuration, quote } from './durations';
 import { isKnownRegion } from './regions';
-import { IP_WAIT_TIMEOUT_BOUNDS_MS } from './validate-request';
+import { IP_WAIT_TIMEOUT_BOUNDS_MS } from './validate-provision-request';
 
 /** How long after launch an orphan is left alone. @default 30 minutes */
 export const DEFAULT_REAP_GRACE_MS = 30 * 60_000;

@@ -186,7 +186,10 @@ it('terminates an instance by id, and checks credentials', async () => {
   expect(JSON.parse(first.stdout)).toEqual({ instanceId, alreadyGone: false });
   const again = await stagely(['terminate', instanceId, '--region', 'us-east-1']);
   expect(JSON.parse(again.stdout)).toEqual({ instanceId, alreadyGone: true });
-  expect((await stagely(['terminate', 'not-an-instance'])).code).toBe(2);
+  const refused = await stagely(['terminate', 'not-an-instance']);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('Invalid teardown request (1 problem): instanceId: ');
+  expect(refused.stderr).toContain('start the teardown again; nothing was terminated.');
 
   const credentials = await stagely(['validate-credentials', '--json']);
   expect(credentials.code).toBe(0);

@@ -23,7 +23,7 @@ import {
   MAX_TAGS,
   MAX_USER_DATA_BYTES,
   SPOT_FALLBACKS,
-} from '../../src/common/validate-request';
+} from '../../src/common/validate-provision-request';
 import { EVERY_FIELD_REQUEST } from './requests';
 import { mulberry32 } from '../../tools/seeded-random';
 

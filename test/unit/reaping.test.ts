@@ -1,6 +1,6 @@
 import { CLEANUP, LAUNCH } from '../../src/workflows/activity-profiles';
 import { parseDuration } from '../../src/common/durations';
-import { IP_WAIT_TIMEOUT_BOUNDS_MS } from '../../src/common/validate-request';
+import { IP_WAIT_TIMEOUT_BOUNDS_MS } from '../../src/common/validate-provision-request';
 import {
   DEFAULT_OPEN_RUN_LIMIT_MS,
   DEFAULT_REAP_GRACE_MS,
