@@ -251,7 +251,9 @@ it('refuses a bad request with InvalidSpec and terminates nothing', async () => 
   const failure = (error as WorkflowFailedError).cause;
   expect(failure).toBeInstanceOf(ApplicationFailure);
   expect((failure as ApplicationFailure).type).toBe('InvalidSpec');
-  expect((failure as ApplicationFailure).message).toContain('"mars-1" is not an AWS region');
+  expect((failure as ApplicationFailure).message).toBe('Invalid reapOrphans request (1 problem): regions: "mars-1" is not an AWS region. Nothing was terminated.');
+  // The problem shape of every InvalidSpec (README's failure table), not strings.
+  expect((failure as ApplicationFailure).details).toEqual([{ problems: [{ field: 'regions', message: '"mars-1" is not an AWS region' }] }]);
   await expectNothingTerminated();
 });
 
