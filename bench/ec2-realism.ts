@@ -6,8 +6,8 @@
  *   answers RequestLimitExceeded (503), as EC2 does.
  * - A public IP appears only a random delay after launch (5-40 s by default): moto shows it at once.
  */
-import { failWhen, startEc2FaultProxy, type Ec2FaultProxy, type Ec2Request } from '../test/support/ec2-fault-proxy';
-import { mulberry32 } from '../test/support/seeded-random';
+import { failWhen, startEc2FaultProxy, type Ec2FaultProxy, type Ec2Request } from '../tools/ec2-fault-proxy';
+import { mulberry32 } from '../tools/seeded-random';
 
 interface Bucket {
   burst: number;

@@ -54,7 +54,7 @@ var contractTypes = []struct {
 	{"validate-credentials.request.schema.json", "", &credentialsRequest{Region: "eu-central-1"}},
 	{"validate-credentials.result.schema.json", "", &CredentialsCheck{Region: "us-east-1", RegionCount: 17}},
 	{"failure-details.invalid-spec.schema.json", "", &InvalidSpecDetails{Problems: []SpecProblem{{Field: "size", Message: "is required"}}}},
-	{"failure-details.invalid-spec.schema.json", "SpecProblem", &SpecProblem{Field: "tags.aws:x", Message: "reserved"}},
+	{"failure-details.invalid-spec.schema.json", "Problem", &SpecProblem{Field: "tags.aws:x", Message: "reserved"}},
 	{"failure-details.insufficient-capacity.schema.json", "", &InsufficientCapacityDetails{Attempts: []LaunchAttempt{{InstanceType: "t3.small", Outcome: "InsufficientInstanceCapacity"}}}},
 	{"failure-details.aws-error.schema.json", "", &AWSErrorDetails{AWSErrorCode: "VcpuLimitExceeded", HTTPStatus: 400, RequestID: "req-1"}},
 }

@@ -33,6 +33,12 @@ const (
 	Ec2Unavailable = "Ec2Unavailable"
 	// Ec2Unreachable: EC2 could not be reached until the retries ran out.
 	Ec2Unreachable = "Ec2Unreachable"
+	// CredentialsUnavailable: the worker could not fetch or refresh its AWS credentials (or they had
+	// expired) until the retries ran out.
+	CredentialsUnavailable = "CredentialsUnavailable"
+	// ProvisionConflict: a start named the workflow ID of a run that has (or had) a different request;
+	// the TypeScript client reports it before any run starts.
+	ProvisionConflict = "ProvisionConflict"
 )
 
 // FailureType returns the Type of the outermost application error in err's chain (a workflow,

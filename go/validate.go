@@ -12,7 +12,7 @@ import (
 )
 
 // The limits of contract/provision-instance.request.schema.json and the worker's validator
-// (src/common/validate-request.ts); the tests check them against the schema file.
+// (src/common/validate-provision-request.ts); the tests check them against the schema file.
 const (
 	maxUserDataBytes  = 16 * 1024
 	maxTags           = 45

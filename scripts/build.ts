@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { buildWorkflowBundle } from './build-workflow-bundle';
-import { PROJECT_ROOT } from './local-stack';
+import { PROJECT_ROOT } from '../tools/project-root';
 
 export async function build(outDir: string): Promise<void> {
   execFileSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', outDir], {

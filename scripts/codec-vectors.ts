@@ -9,7 +9,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { AesGcmCodec, payloadKeyId, type PayloadKey } from '../src/codec';
 import { payloadsToJson, type JsonPayload } from '../src/codec/payload-json';
 import type { ProvisionRequest, ProvisionResult } from '../src/common/contract';
-import { MAX_USER_DATA_BYTES } from '../src/common/validate-request';
+import { MAX_USER_DATA_BYTES } from '../src/common/validate-provision-request';
 
 /** One case: the decoder's keys, the encrypting key's id, the payload before and after. */
 export interface CodecVector {

@@ -34,7 +34,7 @@ export const CONTRACT_SCHEMAS: readonly ContractSchema[] = [
 
 const ROOT = join(__dirname, '..');
 /** The files that declare the contract types (a TeardownResult lives with its workflow). */
-const SOURCES = 'src/{common/contract,common/reaping,common/validate-request,workflows/terminate-instance}.ts';
+const SOURCES = 'src/{common/contract,common/reaping,common/field-checks,common/validate-teardown-request,workflows/terminate-instance}.ts';
 const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
 /** Each schema file's text, by file name, as `npm run contract` writes it. */

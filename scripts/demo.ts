@@ -14,13 +14,13 @@ import { parseArgs } from 'node:util';
 import {
   canListen,
   freePort,
-  PROJECT_ROOT,
   stackEnv,
   startDevServer,
   startMoto,
   startWorker,
   type ManagedProcess,
-} from './local-stack';
+} from '../tools/local-stack';
+import { PROJECT_ROOT } from '../tools/project-root';
 
 const LOG_DIR = join(PROJECT_ROOT, '.stagely', 'demo-logs');
 

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { connectClient } from '../src/client';
 import { WorkflowType } from '../src/common/contract';
-import { describeReapProblems, validateReapRequest, type ReapRequest } from '../src/common/reaping';
+import { describeProblems } from '../src/common/field-checks';
+import type { ReapRequest } from '../src/common/reaping';
+import { REAP_REQUEST, validateReapRequest } from '../src/common/validate-reap-request';
 import { temporalSettings } from '../src/config';
 import type { reapOrphans } from '../src/workflows';
 
@@ -27,7 +29,7 @@ export function reapRequestFromFlags(flags: ReapFlags): ReapRequest {
   if (flags.openRunLimit !== undefined) request.openRunLimit = flags.openRunLimit;
   if (flags.regions !== undefined) request.regions = flags.regions.split(',').map((r) => r.trim()).filter((r) => r !== '');
   const checked = validateReapRequest(request);
-  if (!checked.ok) throw new UsageError(describeReapProblems(checked.problems));
+  if (!checked.ok) throw new UsageError(describeProblems(REAP_REQUEST, checked.problems));
   return request;
 }
 

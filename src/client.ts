@@ -18,14 +18,14 @@ import { dataConverterFromEnv } from './codec';
 import type { CredentialsCheck, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
 import { STATUS_QUERY, WorkflowType } from './common/contract';
 import { differingFields } from './common/request-differences';
-import type { TeardownRequest } from './common/validate-request';
+import type { TeardownRequest } from './common/validate-teardown-request';
 import { provisionSummary, STAGELY_ENVIRONMENT } from './common/visibility';
 import { temporalSettings, type TemporalSettings } from './config';
 import { ProvisionConflictError } from './provision-conflict';
 import type { provisionInstance, TeardownResult, terminateInstance as teardownWorkflow, validateCredentials as credentialsWorkflow } from './workflows';
 
 export type { CredentialsCheck, LaunchAttempt, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
-export type { TeardownRequest } from './common/validate-request';
+export type { TeardownRequest } from './common/validate-teardown-request';
 export type { TeardownResult } from './workflows';
 export { FailureType, PROVISION_CONFLICT } from './common/failures';
 export { ProvisionConflictError } from './provision-conflict';

@@ -28,7 +28,9 @@ import {
 } from '../client';
 import type { ProvisionRequest } from '../common/contract';
 import { FailureType } from '../common/failures';
-import { describeProblems, validateProvisionRequest, validateTeardownRequest } from '../common/validate-request';
+import { describeProblems } from '../common/field-checks';
+import { PROVISION_REQUEST, validateProvisionRequest } from '../common/validate-provision-request';
+import { TEARDOWN_REQUEST, validateTeardownRequest } from '../common/validate-teardown-request';
 import { ExitCode, printProblem, printResult, reportError, type OutputOptions } from './output';
 import { PhaseLine } from './progress';
 
@@ -107,7 +109,7 @@ async function provision(options: ProvisionOptions): Promise<ExitCode> {
   // Checked here too, so a bad request is refused before a workflow is even started.
   const checked = validateProvisionRequest(request);
   if (!checked.ok) {
-    printProblem({ type: FailureType.InvalidSpec, message: describeProblems(checked.problems), problems: checked.problems }, options);
+    printProblem({ type: FailureType.InvalidSpec, message: describeProblems(PROVISION_REQUEST, checked.problems), problems: checked.problems }, options);
     return ExitCode.usage;
   }
   const workflowId = options.id ?? `provision-${randomUUID()}`;
@@ -186,7 +188,7 @@ async function terminate(instanceId: string, options: OutputOptions & { region?:
   const request = { instanceId, ...(options.region !== undefined && { region: options.region }) };
   const checked = validateTeardownRequest(request);
   if (!checked.ok) {
-    printProblem({ type: FailureType.InvalidSpec, message: describeProblems(checked.problems).replace('provision request', 'teardown request') }, options);
+    printProblem({ type: FailureType.InvalidSpec, message: describeProblems(TEARDOWN_REQUEST, checked.problems) }, options);
     return ExitCode.usage;
   }
   return withClient(options, undefined, async (client) => {

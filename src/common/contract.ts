@@ -5,7 +5,7 @@
 import type { ImageSource } from './images';
 import type { Architecture, Size } from './instance-types';
 import type { InstanceState } from './instance-state';
-import type { SpecProblem } from './validate-request';
+import type { Problem } from './field-checks';
 
 /** The task queue workers poll and callers start on, unless configured otherwise. */
 export const DEFAULT_TASK_QUEUE = 'stagely-provisioning';
@@ -176,7 +176,7 @@ export interface CredentialsCheck {
  * found (at most 10; the last then says how many more there were).
  */
 export interface InvalidSpecDetails {
-  problems: SpecProblem[];
+  problems: Problem[];
 }
 
 /** `details[0]` of an InsufficientCapacity failure: every launch attempt, each refused for capacity. */

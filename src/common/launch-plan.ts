@@ -8,7 +8,7 @@
  *   capacity or price, the on-demand order above.
  * - Spot with fallback "none": the on-demand order, but every attempt on the spot market.
  */
-import type { ProvisionSpec } from './validate-request';
+import type { ProvisionSpec } from './validate-provision-request';
 import { instanceTypesFor } from './instance-types';
 
 export interface LaunchCandidate {

@@ -14,9 +14,9 @@
  */
 import { CLEANUP_BUDGET_MS, LAUNCH_BUDGET_MS } from './activity-budgets';
 import type { Duration, Region } from './contract';
-import { describeType, formatDuration, parseDuration, quote } from './durations';
-import { isKnownRegion } from './regions';
-import { IP_WAIT_TIMEOUT_BOUNDS_MS } from './validate-request';
+import { formatDuration } from './durations';
+import { IP_WAIT_TIMEOUT_BOUNDS_MS } from './validate-provision-request';
+import type { Problem } from './field-checks';
 
 /** How long after launch an orphan is left alone. @default 30 minutes */
 export const DEFAULT_REAP_GRACE_MS = 30 * 60_000;
@@ -69,81 +69,9 @@ export interface ReapRequest {
   openRunLimit?: Duration;
 }
 
-/** `details[0]` of the InvalidSpec failure of `reapOrphans`: one line per problem. */
+/** `details[0]` of the InvalidSpec failure of `reapOrphans`: each problem with the field it is about. */
 export interface ReapInvalidSpecDetails {
-  problems: string[];
-}
-
-export interface ReapSpec {
-  /** Undefined: the worker's configured regions. */
-  regions?: string[];
-  graceMs: number;
-  dryRun: boolean;
-  openRunLimitMs: number;
-}
-
-export type ReapCheck = { ok: true; spec: ReapSpec } | { ok: false; problems: string[] };
-
-export function validateReapRequest(input: unknown): ReapCheck {
-  if (input === undefined || input === null) {
-    return { ok: true, spec: { graceMs: DEFAULT_REAP_GRACE_MS, dryRun: false, openRunLimitMs: DEFAULT_OPEN_RUN_LIMIT_MS } };
-  }
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    return { ok: false, problems: [`(request): must be a JSON object (got ${describeType(input)})`] };
-  }
-  const fields = input as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const key of Object.keys(fields)) {
-    if (!REQUEST_FIELDS.includes(key)) problems.push(`${key}: unknown field; allowed fields are ${REQUEST_FIELDS.join(', ')}`);
-  }
-
-  let regions: string[] | undefined;
-  if (fields.regions !== undefined) {
-    if (!Array.isArray(fields.regions) || fields.regions.length === 0) {
-      problems.push('regions: must be a non-empty array of AWS region codes; omit it for the worker\'s regions');
-    } else {
-      regions = [];
-      for (const region of fields.regions as unknown[]) {
-        if (typeof region !== 'string' || !isKnownRegion(region)) problems.push(`regions: ${quote(region)} is not an AWS region`);
-        else if (regions.includes(region)) problems.push(`regions: ${quote(region)} is named twice`);
-        else regions.push(region);
-      }
-    }
-  }
-
-  const graceMs = boundedDuration(fields, 'gracePeriod', DEFAULT_REAP_GRACE_MS, REAP_GRACE_BOUNDS_MS, problems);
-  const openRunLimitMs = boundedDuration(fields, 'openRunLimit', DEFAULT_OPEN_RUN_LIMIT_MS, OPEN_RUN_LIMIT_BOUNDS_MS, problems);
-
-  if (fields.dryRun !== undefined && typeof fields.dryRun !== 'boolean') {
-    problems.push(`dryRun: must be true or false (got ${describeType(fields.dryRun)})`);
-  }
-
-  if (problems.length > 0) return { ok: false, problems };
-  const spec: ReapSpec = { graceMs, dryRun: fields.dryRun === true, openRunLimitMs };
-  if (regions !== undefined) spec.regions = regions;
-  return { ok: true, spec };
-}
-
-const REQUEST_FIELDS = ['regions', 'gracePeriod', 'dryRun', 'openRunLimit'];
-
-/** A duration field within bounds, or its default; a problem is added when it is neither. */
-function boundedDuration(
-  fields: Record<string, unknown>,
-  name: string,
-  fallback: number,
-  { min, max }: { min: number; max: number },
-  problems: string[],
-): number {
-  if (fields[name] === undefined) return fallback;
-  const parsed = parseDuration(fields[name]);
-  if (!parsed.ok) problems.push(`${name}: ${parsed.reason}`);
-  else if (parsed.ms < min || parsed.ms > max) problems.push(`${name}: must be between ${min === 0 ? '0' : formatDuration(min)} and ${formatDuration(max)}`);
-  else return parsed.ms;
-  return fallback;
-}
-
-export function describeReapProblems(problems: readonly string[]): string {
-  return `Invalid reapOrphans request (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}. Nothing was terminated.`;
+  problems: Problem[];
 }
 
 /** A provisioning run, as an instance's tags name it. */

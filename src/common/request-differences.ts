@@ -6,7 +6,7 @@
  * same VM (defaults spelled out or left out, "5m" for 300000, `subnetId` for a one-subnet
  * `subnetIds`, keys in any order) are the same request.
  */
-import { validateProvisionRequest } from './validate-request';
+import { validateProvisionRequest } from './validate-provision-request';
 
 /** Stands for the whole request when the fields cannot be compared one by one. */
 export const WHOLE_REQUEST = '(request)';

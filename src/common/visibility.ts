@@ -3,7 +3,7 @@
  * that let them filter runs (`StagelyEnvironment = "pr-42"`, `InstanceId = "i-0abc..."`).
  *
  * The attributes must be registered with the namespace before a run sets them: the dev server gets
- * them from scripts/local-stack.ts, other clusters from `npm run register-search-attributes`.
+ * them from tools/local-stack.ts, other clusters from `npm run register-search-attributes`.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { ProvisionRequest } from './contract';

@@ -36,7 +36,8 @@ import { describeCandidate, launchPlan, type LaunchCandidate } from '../common/l
 import { exhaustedFailureType, launchRefusal, type LaunchFailure, type RefusalKind } from '../common/launch-refusals';
 import { isGone } from '../common/instance-state';
 import { ipDeadline, type RunLimits } from '../common/ip-deadline';
-import { describeProblems, validateProvisionRequest, type ProvisionSpec } from '../common/validate-request';
+import { describeProblems } from '../common/field-checks';
+import { PROVISION_REQUEST, validateProvisionRequest, type ProvisionSpec } from '../common/validate-provision-request';
 import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../common/visibility';
 import { call, callLocal, CLEANUP, LAUNCH, LOCAL_POLL, POLL, SETUP } from './activity-profiles';
 
@@ -71,7 +72,7 @@ async function provision(request: ProvisionRequest, status: ProvisionStatus): Pr
   if (!checked.ok) {
     throw ApplicationFailure.create({
       type: FailureType.InvalidSpec,
-      message: describeProblems(checked.problems),
+      message: describeProblems(PROVISION_REQUEST, checked.problems),
       nonRetryable: true,
       details: [{ problems: checked.problems }],
     });

@@ -14,12 +14,11 @@ import { ApplicationFailure, log, type ActivityOptions } from '@temporalio/workf
 import type { ManagedInstance, RunDetail } from '../activities';
 import { FailureType } from '../common/failures';
 import { formatDuration } from '../common/durations';
+import { describeProblems } from '../common/field-checks';
 import {
-  describeReapProblems,
   KEEP_CODES,
   reapDecision,
   runRefFromTags,
-  validateReapRequest,
   type KeepCode,
   type ReapedInstance,
   type ReapReport,
@@ -28,6 +27,7 @@ import {
   type RunStatus,
   type StuckRun,
 } from '../common/reaping';
+import { REAP_REQUEST, validateReapRequest } from '../common/validate-reap-request';
 import { call } from './activity-profiles';
 
 /** Listing and run lookups: reads, each bounded; a failure reaps nothing and the next run tries again. */
@@ -53,7 +53,7 @@ export async function reapOrphans(request?: ReapRequest): Promise<ReapReport> {
   if (!checked.ok) {
     throw ApplicationFailure.create({
       type: FailureType.InvalidSpec,
-      message: describeReapProblems(checked.problems),
+      message: describeProblems(REAP_REQUEST, checked.problems),
       nonRetryable: true,
       details: [{ problems: checked.problems }],
     });

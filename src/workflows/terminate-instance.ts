@@ -6,7 +6,8 @@
 import { ApplicationFailure, log, sleep } from '@temporalio/workflow';
 import { FailureType, TERMINATION_UNCONFIRMED } from '../common/failures';
 import { isGone } from '../common/instance-state';
-import { describeProblems, validateTeardownRequest, type TeardownRequest } from '../common/validate-request';
+import { describeProblems } from '../common/field-checks';
+import { TEARDOWN_REQUEST, validateTeardownRequest, type TeardownRequest } from '../common/validate-teardown-request';
 import { call, CLEANUP, POLL } from './activity-profiles';
 
 export interface TeardownResult {
@@ -24,7 +25,7 @@ export async function terminateInstance(request: TeardownRequest): Promise<Teard
   if (!checked.ok) {
     throw ApplicationFailure.create({
       type: FailureType.InvalidSpec,
-      message: describeProblems(checked.problems).replace('provision request', 'teardown request'),
+      message: describeProblems(TEARDOWN_REQUEST, checked.problems),
       nonRetryable: true,
       details: [{ problems: checked.problems }],
     });

@@ -6,7 +6,7 @@ import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { createActivities } from '../../src/activities';
 import { nextPollAt } from '../../src/common/poll-ticks';
 import { runActivity } from '../support/activity-env';
-import { startEc2FaultProxy, type Ec2FaultProxy } from '../support/ec2-fault-proxy';
+import { startEc2FaultProxy, type Ec2FaultProxy } from '../../tools/ec2-fault-proxy';
 import { endpointClients, motoEc2Client, motoEndpoint } from '../support/env';
 
 const moto = motoEc2Client();

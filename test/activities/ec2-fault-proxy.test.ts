@@ -15,8 +15,8 @@ import {
   startEc2FaultProxy,
   type Ec2FaultProxy,
   type Ec2Request,
-} from '../support/ec2-fault-proxy';
-import { canListen } from '../../scripts/local-stack';
+} from '../../tools/ec2-fault-proxy';
+import { canListen } from '../../tools/local-stack';
 import { instancesTagged, motoEc2Client, motoEndpoint, uniqueName } from '../support/env';
 
 const IMAGE = 'ami-0c7217cdde317cfec';

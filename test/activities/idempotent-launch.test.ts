@@ -8,7 +8,7 @@ import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/cl
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type LaunchRequest } from '../../src/activities';
 import { runActivity, runActivityAs } from '../support/activity-env';
-import { failWhen, isRunInstances, startEc2FaultProxy, type Ec2FaultProxy } from '../support/ec2-fault-proxy';
+import { failWhen, isRunInstances, startEc2FaultProxy, type Ec2FaultProxy } from '../../tools/ec2-fault-proxy';
 import { endpointClients, instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, uniqueName } from '../support/env';
 
 const ec2 = motoEc2Client();

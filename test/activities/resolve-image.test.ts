@@ -1,14 +1,14 @@
 /**
  * resolveImage against moto's SSM and EC2 over HTTP. moto does not ship Canonical's public parameters
  * and refuses writes under /aws/, so the parameter tests use a custom path, as an operator with
- * golden images would; moto's image catalogue is scripts/moto/amis.json.
+ * golden images would; moto's image catalogue is tools/moto/amis.json.
  */
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ApplicationFailure } from '@temporalio/common';
-import { freePort } from '../../scripts/local-stack';
+import { freePort } from '../../tools/local-stack';
 import { createActivities, type AwsClients } from '../../src/activities';
 import { runActivity } from '../support/activity-env';
-import { startEc2FaultProxy } from '../support/ec2-fault-proxy';
+import { startEc2FaultProxy } from '../../tools/ec2-fault-proxy';
 import { endpointClients, motoEndpoint, uniqueName } from '../support/env';
 
 const ssm = new SSMClient({ region: 'eu-west-1', endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });

@@ -12,7 +12,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, regionalClients, type AwsClients, type LaunchedInstance } from '../../src/activities';
 import { DEFAULT_EC2_BUDGET } from '../../src/activities/ec2-budget';
 import { runActivity } from '../support/activity-env';
-import { failWhen, isAction, isRunInstances, startEc2FaultProxy, type Ec2FaultProxy } from '../support/ec2-fault-proxy';
+import { failWhen, isAction, isRunInstances, startEc2FaultProxy, type Ec2FaultProxy } from '../../tools/ec2-fault-proxy';
 import { instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, uniqueName } from '../support/env';
 
 const moto = motoEc2Client();

@@ -6,7 +6,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { ApplicationFailure } from '@temporalio/common';
-import { freePort, startMoto, type Moto } from '../../scripts/local-stack';
+import { freePort, startMoto, type Moto } from '../../tools/local-stack';
 import { createActivities } from '../../src/activities';
 import type { CredentialsCheck } from '../../src/common/contract';
 import { runActivity } from '../support/activity-env';

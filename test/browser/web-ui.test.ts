@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
+import { stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
 import { startProvision } from '../../src/client';
 import type { ProvisionResult } from '../../src/common/contract';
 import { motoEndpoint, requireEnv, uniqueName } from '../support/env';

@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { PROJECT_ROOT, stackEnv, startWorker, toolPath, type ManagedProcess } from '../../scripts/local-stack';
+import { stackEnv, startWorker, toolPath, type ManagedProcess } from '../../tools/local-stack';
+import { PROJECT_ROOT } from '../../tools/project-root';
 import type { ProvisionResult } from '../../src/common/contract';
 import { instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
@@ -185,7 +186,10 @@ it('terminates an instance by id, and checks credentials', async () => {
   expect(JSON.parse(first.stdout)).toEqual({ instanceId, alreadyGone: false });
   const again = await stagely(['terminate', instanceId, '--region', 'us-east-1']);
   expect(JSON.parse(again.stdout)).toEqual({ instanceId, alreadyGone: true });
-  expect((await stagely(['terminate', 'not-an-instance'])).code).toBe(2);
+  const refused = await stagely(['terminate', 'not-an-instance']);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('Invalid teardown request (1 problem): instanceId: ');
+  expect(refused.stderr).toContain('start the teardown again; nothing was terminated.');
 
   const credentials = await stagely(['validate-credentials', '--json']);
   expect(credentials.code).toBe(0);

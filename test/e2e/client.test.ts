@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
-import { stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
+import { stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
 import {
   cancelProvision,
   findApplicationFailure,

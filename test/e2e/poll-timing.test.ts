@@ -8,11 +8,11 @@
  * duration is a whole tick only when the sleep was timed from the answer.
  */
 import { Client, Connection } from '@temporalio/client';
-import { stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
+import { stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
 import { startProvision } from '../../src/client';
 import { PAYLOAD_KEY_VARIABLES } from '../../src/codec';
 import { TICKS_PER_INTERVAL } from '../../src/common/poll-ticks';
-import { startEc2FaultProxy, type Ec2FaultProxy } from '../support/ec2-fault-proxy';
+import { startEc2FaultProxy, type Ec2FaultProxy } from '../../tools/ec2-fault-proxy';
 import { motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 

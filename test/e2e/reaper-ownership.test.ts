@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { stackEnv, startWorker, toolPath, type ManagedProcess } from '../../scripts/local-stack';
+import { stackEnv, startWorker, toolPath, type ManagedProcess } from '../../tools/local-stack';
 import { getProvisionStatus, startProvision } from '../../src/client';
 import type { ProvisionRequest } from '../../src/common/contract';
 import type { ReapReport, ReapRequest } from '../../src/common/reaping';
@@ -20,7 +20,7 @@ import { instancesTagged, motoEndpoint, requireEnv, uniqueName } from '../suppor
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
 const REGION = 'sa-east-1';
-/** An Ubuntu image moto knows (scripts/moto/amis.json), so the provisions skip the SSM look-up. */
+/** An Ubuntu image moto knows (tools/moto/amis.json), so the provisions skip the SSM look-up. */
 const IMAGE = 'ami-0c7217cdde317cfec';
 const run = promisify(execFile);
 const address = requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS');

@@ -8,7 +8,7 @@
  */
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { stackEnv, startDevServer, startWorker, type DevServer, type ManagedProcess } from '../../scripts/local-stack';
+import { stackEnv, startDevServer, startWorker, type DevServer, type ManagedProcess } from '../../tools/local-stack';
 import { getProvisionStatus, startProvision } from '../../src/client';
 import type { ReapReport, ReapRequest } from '../../src/common/reaping';
 import { LEGACY_NAMESPACE_TAG, MANAGED_TAG, NAMESPACE_ID_TAG } from '../../src/common/tags';

@@ -19,7 +19,8 @@ import { promisify } from 'node:util';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, ScheduleNotFoundError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { PROJECT_ROOT, stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
+import { stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
+import { PROJECT_ROOT } from '../../tools/project-root';
 import { getProvisionStatus, startProvision } from '../../src/client';
 import type { ReapReport, ReapRequest } from '../../src/common/reaping';
 import { LEGACY_NAMESPACE_TAG, MANAGED_TAG, NAMESPACE_ID_TAG, provenanceTags, RUN_ID_TAG, WORKFLOW_ID_TAG } from '../../src/common/tags';
@@ -250,7 +251,9 @@ it('refuses a bad request with InvalidSpec and terminates nothing', async () => 
   const failure = (error as WorkflowFailedError).cause;
   expect(failure).toBeInstanceOf(ApplicationFailure);
   expect((failure as ApplicationFailure).type).toBe('InvalidSpec');
-  expect((failure as ApplicationFailure).message).toContain('"mars-1" is not an AWS region');
+  expect((failure as ApplicationFailure).message).toBe('Invalid reapOrphans request (1 problem): regions: "mars-1" is not an AWS region. Nothing was terminated.');
+  // The problem shape of every InvalidSpec (README's failure table), not strings.
+  expect((failure as ApplicationFailure).details).toEqual([{ problems: [{ field: 'regions', message: '"mars-1" is not an AWS region' }] }]);
   await expectNothingTerminated();
 });
 

@@ -3,7 +3,7 @@
  * and both do part of the work.
  */
 import { Client, Connection } from '@temporalio/client';
-import { stackEnv, startWorker, type ManagedProcess } from '../../scripts/local-stack';
+import { stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
 import { startProvision } from '../../src/client';
 import { instancesTagged, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';

@@ -7,7 +7,8 @@ import { AllocateAddressCommand, AssociateAddressCommand, CreateSubnetCommand, C
 import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT, stackEnv, startDevServer, startWorker, type DevServer, type ManagedProcess } from '../../scripts/local-stack';
+import { stackEnv, startDevServer, startWorker, type DevServer, type ManagedProcess } from '../../tools/local-stack';
+import { PROJECT_ROOT } from '../../tools/project-root';
 import { getProvisionStatus, startProvision } from '../../src/client';
 import { motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { killHard } from '../support/process-output';

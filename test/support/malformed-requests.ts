@@ -23,9 +23,9 @@ import {
   MAX_TAGS,
   MAX_USER_DATA_BYTES,
   SPOT_FALLBACKS,
-} from '../../src/common/validate-request';
+} from '../../src/common/validate-provision-request';
 import { EVERY_FIELD_REQUEST } from './requests';
-import { mulberry32 } from './seeded-random';
+import { mulberry32 } from '../../tools/seeded-random';
 
 /** The seed both fuzz tests use; change it to explore, keep it fixed so a failure reproduces. */
 export const FUZZ_SEED = 0x5eed_2026;

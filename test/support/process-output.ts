@@ -1,4 +1,4 @@
-import type { ManagedProcess } from '../../scripts/local-stack';
+import type { ManagedProcess } from '../../tools/local-stack';
 
 /** Resolves with the first stdout line of `proc` that contains `text`; rejects if it exits or time runs out. */
 export function lineContaining(proc: ManagedProcess, text: string, timeoutMs = 60_000): Promise<string> {

@@ -21,8 +21,9 @@ import { ApplicationFailure, type Duration } from '@temporalio/common';
 import type { ProvisionRequest, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
-import { PROJECT_ROOT, toolPath } from '../../scripts/local-stack';
-import { capacityError, fakeEc2, instanceIdOf, notOfferedError, pending, ready, type FakeEc2Script } from './fake-ec2';
+import { toolPath } from '../../tools/local-stack';
+import { PROJECT_ROOT } from '../../tools/project-root';
+import { capacityError, fakeActivities, instanceIdOf, notOfferedError, pending, ready, type FakeActivityScript } from './fake-activities';
 import { createTimeSkippingEnv, createWorker } from './workflow-env';
 
 const OUT_DIR = join(PROJECT_ROOT, 'test', 'workflows', 'histories');
@@ -30,7 +31,7 @@ const OUT_DIR = join(PROJECT_ROOT, 'test', 'workflows', 'histories');
 interface Scenario {
   name: string;
   request: unknown;
-  script: FakeEc2Script;
+  script: FakeActivityScript;
   cancelAfterFirstPoll?: boolean;
   /** Time-outs the caller sets on the run, when the scenario is about them. */
   timeouts?: { workflowRunTimeout?: Duration; workflowExecutionTimeout?: Duration };
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
   try {
     for (const scenario of scenarios) {
       const taskQueue = `record-${scenario.name}`;
-      const worker = await createWorker(env, taskQueue, fakeEc2(scenario.script).activities);
+      const worker = await createWorker(env, taskQueue, fakeActivities(scenario.script).activities);
       const workflowId = `history-${scenario.name}`;
       await worker.runUntil(async () => {
         const handle = await env.client.workflow.start<typeof provisionInstance>('provisionInstance', {

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
-import { PROJECT_ROOT, startDevServer, startMoto, toolPath } from '../../scripts/local-stack';
+import { startDevServer, startMoto, toolPath } from '../../tools/local-stack';
+import { PROJECT_ROOT } from '../../tools/project-root';
 import { onTeardown } from './stops';
 
 export const TEST_LOG_DIR = join(PROJECT_ROOT, '.stagely', 'test-logs');

@@ -18,16 +18,17 @@ import {
   WORKFLOW_HUGE_LENGTH,
   type Category,
 } from '../support/malformed-requests';
-import { validateReapRequest } from '../../src/common/reaping';
-import type * as validateRequest from '../../src/common/validate-request';
-import { validateProvisionRequest, validateTeardownRequest } from '../../src/common/validate-request';
+import { validateReapRequest } from '../../src/common/validate-reap-request';
+import type * as validateRequest from '../../src/common/validate-provision-request';
+import { validateProvisionRequest } from '../../src/common/validate-provision-request';
+import { validateTeardownRequest } from '../../src/common/validate-teardown-request';
 import { compileContractSchema } from '../support/contract-schemas';
 // Runs the validator's unit tests here too, recording every request they validate (see the mock).
 import './validate-request.test';
 
 const mockValidated: unknown[] = [];
-jest.mock('../../src/common/validate-request', () => {
-  const actual = jest.requireActual<typeof validateRequest>('../../src/common/validate-request');
+jest.mock('../../src/common/validate-provision-request', () => {
+  const actual = jest.requireActual<typeof validateRequest>('../../src/common/validate-provision-request');
   return {
     ...actual,
     validateProvisionRequest: (input: unknown) => {

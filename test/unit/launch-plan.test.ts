@@ -1,5 +1,5 @@
 import { describeCandidate, launchPlan, type LaunchCandidate, type LaunchPlan } from '../../src/common/launch-plan';
-import type { ProvisionSpec } from '../../src/common/validate-request';
+import type { ProvisionSpec } from '../../src/common/validate-provision-request';
 
 type PlanInput = Parameters<typeof launchPlan>[0];
 

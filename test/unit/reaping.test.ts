@@ -1,16 +1,17 @@
 import { CLEANUP, LAUNCH } from '../../src/workflows/activity-profiles';
 import { parseDuration } from '../../src/common/durations';
-import { IP_WAIT_TIMEOUT_BOUNDS_MS } from '../../src/common/validate-request';
+import { describeProblems, MAX_PROBLEMS } from '../../src/common/field-checks';
+import { IP_WAIT_TIMEOUT_BOUNDS_MS } from '../../src/common/validate-provision-request';
 import {
   DEFAULT_OPEN_RUN_LIMIT_MS,
   DEFAULT_REAP_GRACE_MS,
   reapDecision,
   RETENTION_MARGIN_MS,
   runRefFromTags,
-  validateReapRequest,
   type ReapFacts,
   type RunStatus,
 } from '../../src/common/reaping';
+import { REAP_REQUEST, validateReapRequest } from '../../src/common/validate-reap-request';
 import { awsSettings } from '../../src/config';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
@@ -234,7 +235,36 @@ describe('validateReapRequest', () => {
   ])('refuses %j (%s)', (input, message) => {
     const checked = validateReapRequest(input);
     expect(checked.ok).toBe(false);
-    expect(checked.ok ? [] : checked.problems.join('; ')).toContain(message);
+    expect(checked.ok ? '' : describeProblems(REAP_REQUEST, checked.problems)).toContain(message);
+  });
+
+  it('reports problems in the shape every InvalidSpec carries, {field, message}', () => {
+    const checked = validateReapRequest({ regions: ['mars-1'], dryRun: 'yes' });
+    expect(checked.ok ? [] : checked.problems).toEqual([
+      { field: 'regions', message: '"mars-1" is not an AWS region' },
+      { field: 'dryRun', message: 'must be true or false (got string "yes")' },
+    ]);
+  });
+
+  it('describes its problems in the words it always used', () => {
+    const checked = validateReapRequest({ regions: ['mars-1'] });
+    expect(checked.ok ? '' : describeProblems(REAP_REQUEST, checked.problems)).toBe(
+      'Invalid reapOrphans request (1 problem): regions: "mars-1" is not an AWS region. Nothing was terminated.',
+    );
+  });
+
+  it('keeps a huge request\'s problems short: names cut at 40 characters, at most MAX_PROBLEMS listed', () => {
+    const input = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`${'x'.repeat(1_000)}${i}`, true]));
+    const checked = validateReapRequest(input);
+    const problems = checked.ok ? [] : checked.problems;
+    expect(problems).toHaveLength(MAX_PROBLEMS);
+    expect(problems.every((p) => p.field.length <= 40)).toBe(true);
+    expect(problems[MAX_PROBLEMS - 1]).toEqual({ field: '(request)', message: '21 more problems not listed; fix the ones above first' });
+  });
+
+  it('hints at the right case for a field spelled in another', () => {
+    const checked = validateReapRequest({ dryrun: true });
+    expect(checked.ok ? [] : checked.problems).toEqual([{ field: 'dryrun', message: 'unknown field; field names are case-sensitive, did you mean "dryRun"?' }]);
   });
 });
 

@@ -1,10 +1,6 @@
-import {
-  describeProblems,
-  utf8Length,
-  validateProvisionRequest,
-  type ProvisionSpec,
-  type SpecProblem,
-} from '../../src/common/validate-request';
+import { describeProblems, type Problem } from '../../src/common/field-checks';
+import { PROVISION_REQUEST, utf8Length, validateProvisionRequest, type ProvisionSpec } from '../../src/common/validate-provision-request';
+import { TEARDOWN_REQUEST, validateTeardownRequest } from '../../src/common/validate-teardown-request';
 import { EVERY_FIELD_REQUEST } from '../support/requests';
 
 /** The spec of an accepted request; fails the test with the problems when it was refused. */
@@ -15,7 +11,7 @@ function specOf(input: unknown): ProvisionSpec {
 }
 
 /** The problems of a refused request; fails the test when it was accepted. */
-function problemsOf(input: unknown): SpecProblem[] {
+function problemsOf(input: unknown): Problem[] {
   const check = validateProvisionRequest(input);
   if (check.ok) throw new Error(`expected the request to be refused, got: ${JSON.stringify(check.spec)}`);
   return check.problems;
@@ -380,7 +376,7 @@ describe('validateProvisionRequest: several problems', () => {
   });
 
   it('describes every problem in one line and says nothing was launched', () => {
-    const text = describeProblems(problemsOf(input));
+    const text = describeProblems(PROVISION_REQUEST, problemsOf(input));
 
     expect(text).toMatch(/^Invalid provision request \(6 problems\): /);
     for (const field of ['size: ', 'architecture: ', 'region: ', 'spot: ', 'tags.aws:owner: ', 'pollInterval: ']) {
@@ -391,7 +387,7 @@ describe('validateProvisionRequest: several problems', () => {
   });
 
   it('says "1 problem" for one problem', () => {
-    expect(describeProblems([{ field: 'size', message: 'is required' }])).toBe(
+    expect(describeProblems(PROVISION_REQUEST, [{ field: 'size', message: 'is required' }])).toBe(
       'Invalid provision request (1 problem): size: is required. Fix the request and start the provision again; nothing was launched.',
     );
   });
@@ -411,6 +407,31 @@ describe('validateProvisionRequest: tag keys that look like object internals', (
   it.each(['constructor', 'toString', 'hasOwnProperty'])('keeps a %p tag as an ordinary key', (key) => {
     const tags = specOf({ ...minimal, tags: { [key]: 'x' } }).tags;
     expect(Object.getOwnPropertyDescriptor(tags, key)?.value).toBe('x');
+  });
+});
+
+describe('validateTeardownRequest', () => {
+  it('accepts an instance id and defaults the region', () => {
+    expect(validateTeardownRequest({ instanceId: 'i-0123456789abcdef0' })).toEqual({ ok: true, request: { instanceId: 'i-0123456789abcdef0', region: 'us-east-1' } });
+  });
+
+  it.each<[string, unknown, { field: string; message: string }]>([
+    ['a string', 'i-0123456789abcdef0', { field: '(request)', message: 'must be a JSON object with "instanceId" (got string "i-0123456789abcdef0")' }],
+    ['no instance id', {}, { field: 'instanceId', message: 'is required' }],
+    ['a bad instance id', { instanceId: 'i-nope' }, { field: 'instanceId', message: 'must be an id like "i-0123456789abcdef0" (got string "i-nope")' }],
+    ['an unknown region', { instanceId: 'i-0123456789abcdef0', region: 'mars-1' }, { field: 'region', message: expect.stringContaining('"mars-1" is not an AWS region') }],
+    ['an unknown field', { instanceId: 'i-0123456789abcdef0', force: true }, { field: 'force', message: 'unknown field; allowed fields are instanceId, region' }],
+    ['a field in the wrong case', { InstanceId: 'i-0123456789abcdef0' }, { field: 'InstanceId', message: 'unknown field; field names are case-sensitive, did you mean "instanceId"?' }],
+  ])('refuses %s, naming the field', (_label, input, problem) => {
+    const check = validateTeardownRequest(input);
+    expect(check.ok ? [] : check.problems).toContainEqual(problem);
+  });
+
+  it('describes its problems as a teardown request that terminated nothing', () => {
+    const check = validateTeardownRequest({});
+    expect(check.ok ? '' : describeProblems(TEARDOWN_REQUEST, check.problems)).toBe(
+      'Invalid teardown request (1 problem): instanceId: is required. Fix the request and start the teardown again; nothing was terminated.',
+    );
   });
 });
 

@@ -5,12 +5,8 @@
  * (test/workflows/validation-fuzz.test.ts) sends the JSON-representable ones through provisionInstance.
  */
 import { isDeepStrictEqual } from 'node:util';
-import {
-  describeProblems,
-  MAX_PROBLEMS,
-  validateProvisionRequest,
-  type SpecProblem,
-} from '../../src/common/validate-request';
+import { describeProblems, MAX_PROBLEMS, type Problem } from '../../src/common/field-checks';
+import { PROVISION_REQUEST, validateProvisionRequest } from '../../src/common/validate-provision-request';
 import {
   CATEGORIES,
   FUZZ_SEED,
@@ -49,7 +45,7 @@ function refusalFailures(requests: readonly MalformedRequest[]): string[] {
       continue;
     }
     const malformed = problems.filter(
-      (p: SpecProblem) => typeof p?.field !== 'string' || typeof p.message !== 'string' || p.message.length === 0,
+      (p: Problem) => typeof p?.field !== 'string' || typeof p.message !== 'string' || p.message.length === 0,
     );
     if (malformed.length > 0) failures.push(`${where}: malformed problem ${JSON.stringify(malformed[0])}`);
     if (!reportsField(check.problems, field) && !isCutShort(check.problems)) {
@@ -57,7 +53,7 @@ function refusalFailures(requests: readonly MalformedRequest[]): string[] {
     }
     let message: string;
     try {
-      message = describeProblems(check.problems);
+      message = describeProblems(PROVISION_REQUEST, check.problems);
     } catch (error) {
       failures.push(`${where}: describeProblems threw ${String(error)}`);
       continue;
@@ -71,12 +67,12 @@ function refusalFailures(requests: readonly MalformedRequest[]): string[] {
 }
 
 /** A problem on the field itself, or on one of its parts ("tags.team", "subnetIds[1]"). */
-function reportsField(problems: readonly SpecProblem[], field: string): boolean {
+function reportsField(problems: readonly Problem[], field: string): boolean {
   return problems.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
 }
 
 /** The validator lists at most so many problems and says how many more there were. */
-function isCutShort(problems: readonly SpecProblem[]): boolean {
+function isCutShort(problems: readonly Problem[]): boolean {
   return /more problems? not listed/.test(problems[problems.length - 1]?.message ?? '');
 }
 
@@ -147,7 +143,7 @@ describe('validation fuzz: every malformed request is refused', () => {
     expect(problems).toHaveLength(MAX_PROBLEMS);
     expect(problems[0]?.field).toBe(`${'x'.repeat(37)}...`);
     expect(problems[MAX_PROBLEMS - 1]).toEqual({ field: '(request)', message: '4992 more problems not listed; fix the ones above first' });
-    expect(Buffer.byteLength(describeProblems(problems), 'utf8')).toBeLessThan(MAX_MESSAGE_BYTES);
+    expect(Buffer.byteLength(describeProblems(PROVISION_REQUEST, problems), 'utf8')).toBeLessThan(MAX_MESSAGE_BYTES);
   });
 
   it('leaves Object.prototype alone after "__proto__" and "constructor" keys', () => {

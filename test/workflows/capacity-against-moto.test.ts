@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { ProvisionRequest } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
-import { failWhen, isRunInstances, isSpot, startEc2FaultProxy, type Ec2FaultProxy, type Ec2Request } from '../support/ec2-fault-proxy';
+import { failWhen, isRunInstances, isSpot, startEc2FaultProxy, type Ec2FaultProxy, type Ec2Request } from '../../tools/ec2-fault-proxy';
 import { endpointClients, instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, uniqueName } from '../support/env';
 import { createTimeSkippingEnv, createWorker } from '../support/workflow-env';
 

@@ -12,7 +12,7 @@ import type { LaunchAttempt, ProvisionRequest } from '../../src/common/contract'
 import type { provisionInstance } from '../../src/workflows';
 import { uniqueName } from '../support/env';
 import { Context } from '@temporalio/activity';
-import { capacityError, fakeEc2, instanceIdOf, notOfferedError, pending, ready, type FakeEc2Script } from '../support/fake-ec2';
+import { capacityError, fakeActivities, instanceIdOf, notOfferedError, pending, ready, type FakeActivityScript } from '../support/fake-activities';
 import { createTimeSkippingEnv, createWorker } from '../support/workflow-env';
 
 let env: TestWorkflowEnvironment;
@@ -28,9 +28,9 @@ afterAll(async () => {
 const A = 'subnet-aaaaaaaa';
 const B = 'subnet-bbbbbbbb';
 
-async function provision(request: ProvisionRequest, script: FakeEc2Script) {
+async function provision(request: ProvisionRequest, script: FakeActivityScript) {
   const taskQueue = uniqueName('tq');
-  const { activities, calls } = fakeEc2(script);
+  const { activities, calls } = fakeActivities(script);
   const worker = await createWorker(env, taskQueue, activities);
   const outcome = await worker.runUntil(
     env.client.workflow
@@ -47,7 +47,7 @@ async function provision(request: ProvisionRequest, script: FakeEc2Script) {
  * A launch that refuses the listed (type, market, subnet) combinations, for capacity (an AWS code) or
  * with the given failure, and launches the rest.
  */
-function refusing(refuse: (r: LaunchRequest) => string | ApplicationFailure | undefined): FakeEc2Script['launch'] {
+function refusing(refuse: (r: LaunchRequest) => string | ApplicationFailure | undefined): FakeActivityScript['launch'] {
   let launched = 0;
   return async (request) => {
     const refusal = refuse(request);
@@ -156,7 +156,7 @@ it('stops at a failure that is not about capacity', async () => {
 });
 
 describe('a spot instance reclaimed before it has a public IP', () => {
-  const reclaimedThenReady: FakeEc2Script['describe'] = (_call, instanceId) =>
+  const reclaimedThenReady: FakeActivityScript['describe'] = (_call, instanceId) =>
     instanceId === instanceIdOf(1) ? { ...pending(instanceId), state: 'terminated', spot: true } : ready('198.51.100.7', instanceId);
 
   it('is terminated and replaced once, on-demand', async () => {

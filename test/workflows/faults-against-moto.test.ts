@@ -12,7 +12,7 @@ import { createActivities, regionalClients } from '../../src/activities';
 import type { ProvisionRequest } from '../../src/common/contract';
 import { WORKFLOW_ID_TAG } from '../../src/common/tags';
 import type { provisionInstance } from '../../src/workflows';
-import { failWhen, isAction, isRunInstances, startEc2FaultProxy, type Ec2FaultProxy, type FaultRule } from '../support/ec2-fault-proxy';
+import { failWhen, isAction, isRunInstances, startEc2FaultProxy, type Ec2FaultProxy, type FaultRule } from '../../tools/ec2-fault-proxy';
 import { endpointClients, instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, uniqueName } from '../support/env';
 import { createTimeSkippingEnv, createWorker } from '../support/workflow-env';
 

@@ -10,7 +10,7 @@ import type { ProvisionRequest, ProvisionResult, ProvisionStatus } from '../../s
 import type { provisionInstance } from '../../src/workflows';
 import { toInstanceState } from '../../src/common/instance-state';
 import { uniqueName } from '../support/env';
-import { capacityError, fakeEc2, INSTANCE_ID, LAUNCHED_AT, pending, ready, type FakeEc2Script } from '../support/fake-ec2';
+import { capacityError, fakeActivities, INSTANCE_ID, LAUNCHED_AT, pending, ready, type FakeActivityScript } from '../support/fake-activities';
 import { createTimeSkippingEnv, createWorker } from '../support/workflow-env';
 
 let env: TestWorkflowEnvironment;
@@ -28,12 +28,12 @@ const SMALL_ARM: ProvisionRequest = { size: 'small', architecture: 'arm64' };
 /** Starts a provision with a fake EC2 and runs `body` while a worker serves it. */
 async function withProvision<T>(
   request: unknown,
-  script: FakeEc2Script,
+  script: FakeActivityScript,
   body: (handle: WorkflowHandleWithFirstExecutionRunId<typeof provisionInstance>) => Promise<T>,
   timeouts: { workflowRunTimeout?: Duration; workflowExecutionTimeout?: Duration } = {},
 ) {
   const taskQueue = uniqueName('tq');
-  const { activities, calls } = fakeEc2(script);
+  const { activities, calls } = fakeActivities(script);
   const worker: Worker = await createWorker(env, taskQueue, activities);
   const outcome = await worker.runUntil(async () => {
     const handle = await env.client.workflow.start<typeof provisionInstance>('provisionInstance', {

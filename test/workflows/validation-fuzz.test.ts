@@ -15,7 +15,7 @@ import type { ProvisionRequest } from '../../src/common/contract';
 import { FailureType } from '../../src/common/failures';
 import type { provisionInstance } from '../../src/workflows';
 import { uniqueName } from '../support/env';
-import { fakeEc2 } from '../support/fake-ec2';
+import { fakeActivities } from '../support/fake-activities';
 import {
   FUZZ_SEED,
   generateMalformedRequests,
@@ -85,7 +85,7 @@ function activityCalls(calls: object): Record<string, number> {
 
 it('launches the valid requests the fuzzing starts from (the harness reaches the fake EC2)', async () => {
   const taskQueue = uniqueName('fuzz-control');
-  const { activities, calls } = fakeEc2();
+  const { activities, calls } = fakeActivities();
   const worker = await createWorker(env, taskQueue, activities);
   const results = await worker.runUntil(
     Promise.all(
@@ -106,7 +106,7 @@ it('launches the valid requests the fuzzing starts from (the harness reaches the
 it(`fails ${WORKFLOW_FUZZ_COUNT} malformed requests with InvalidSpec before any activity runs`, async () => {
   const requests = generateMalformedRequests({ seed: FUZZ_SEED, count: WORKFLOW_FUZZ_COUNT, jsonOnly: true, hugeLength: WORKFLOW_HUGE_LENGTH });
   const taskQueue = uniqueName('fuzz');
-  const { activities, calls } = fakeEc2();
+  const { activities, calls } = fakeActivities();
   const worker = await createWorker(env, taskQueue, activities);
   const failures: string[] = [];
 

@@ -1,6 +1,6 @@
 /**
  * Starts and stops the local stand-ins for the cloud — moto (EC2 API), the Temporal dev server, the
- * time-skipping test server's path, and worker processes — for the demo and the tests.
+ * time-skipping test server's path, and worker processes — for the demo, the benchmark and the tests.
  *
  * Every process gets free ports picked at start (unless told otherwise), writes its output to a log
  * file, and is stopped by its PID: SIGTERM, then SIGKILL if it has not exited after a grace period.
@@ -8,10 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { devServerSearchAttributeFlags } from '../src/search-attributes';
+import { PROJECT_ROOT } from './project-root';
 
-export const PROJECT_ROOT = resolve(__dirname, '..');
 const VENV_BIN = join(PROJECT_ROOT, '.venv', 'bin');
 
 /** Path of a tool installed by scripts/setup.sh into .venv, or given by an environment variable. */
@@ -148,7 +148,7 @@ export interface Moto {
  * The images moto knows, in place of its own catalogue: Canonical's Ubuntu 22.04 images from the
  * static table (so DescribeImages answers as it does on AWS) and a golden test image.
  */
-export const MOTO_AMIS = join(PROJECT_ROOT, 'scripts', 'moto', 'amis.json');
+export const MOTO_AMIS = join(PROJECT_ROOT, 'tools', 'moto', 'amis.json');
 
 /**
  * moto's EC2 and SSM APIs over HTTP. `extraEnv` tunes moto, e.g. INITIAL_NO_AUTH_ACTION_COUNT to make

@@ -1,14 +1,28 @@
 /**
  * Checks a provision request before anything touches AWS, and turns it into a normalised spec.
  *
- * Input arrives as untrusted JSON from the backend or the `temporal` CLI, so every field is checked
- * for type, range and spelling, unknown fields are refused (a typo like "spot" must not silently
- * launch an on-demand VM), and every problem is reported at once (up to MAX_PROBLEMS), each naming its
- * field. Whatever the input, the answer stays short: names and values are echoed truncated.
+ * Every field is checked for type, range and spelling, unknown fields are refused (a typo like "spot"
+ * must not silently launch an on-demand VM), and every problem is reported at once, each naming its
+ * field (field-checks.ts).
  */
-import type { ProvisionRequest, Region } from './contract';
-import { describeType, formatDuration, parseDuration, quote, truncate } from './durations';
-import { DEFAULT_REGION } from './images';
+import type { ProvisionRequest } from './contract';
+import { describeType } from './durations';
+import {
+  checkBoolean,
+  checkDuration,
+  checkEnum,
+  checkId,
+  checkIdList,
+  checkKnownFields,
+  checkRegion,
+  fieldName,
+  isPlainObject,
+  listed,
+  problemList,
+  type Problem,
+  type ProblemSubject,
+  type Report,
+} from './field-checks';
 import {
   ARCHITECTURES,
   isArchitecture,
@@ -19,7 +33,6 @@ import {
   type Architecture,
   type Size,
 } from './instance-types';
-import { isKnownRegion } from './regions';
 import { provenanceTags, RESERVED_TAG_PREFIX } from './tags';
 
 /** EC2 refuses user data over 16 KiB (before base64). */
@@ -35,11 +48,6 @@ export const MAX_SECURITY_GROUPS = 16;
 /** One subnet per availability zone; no region has more than six. */
 export const MAX_SUBNETS = 6;
 export const DEFAULT_NAME_TAG = 'stagely-vm';
-/**
- * Problems listed at most; the last then says how many more there were. A request of thousands of
- * bad fields or tags still gets a short message and a small InvalidSpec failure.
- */
-export const MAX_PROBLEMS = 10;
 
 export const DEFAULT_IP_WAIT_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 5_000;
@@ -69,13 +77,12 @@ export interface ProvisionSpec {
   pollIntervalMs: number;
 }
 
-export interface SpecProblem {
-  /** The offending field, as the caller spelled it ("tags.aws:owner", "securityGroupIds[1]"). */
-  field: string;
-  message: string;
-}
+export type SpecCheck = { ok: true; spec: ProvisionSpec } | { ok: false; problems: Problem[] };
 
-export type SpecCheck = { ok: true; spec: ProvisionSpec } | { ok: false; problems: SpecProblem[] };
+export const PROVISION_REQUEST: ProblemSubject = {
+  name: 'provision request',
+  advice: 'Fix the request and start the provision again; nothing was launched.',
+};
 
 const KNOWN_FIELDS: readonly (keyof ProvisionRequest)[] = [
   'size',
@@ -107,37 +114,20 @@ const SECURITY_GROUP_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const IMAGE_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 export function validateProvisionRequest(input: unknown): SpecCheck {
-  const problems: SpecProblem[] = [];
-  const problem = (field: string, message: string): void => {
-    problems.push({ field, message });
-  };
+  const { problems, problem } = problemList();
 
   if (!isPlainObject(input)) {
     problem('(request)', `must be a JSON object with at least "size" and "architecture" (got ${describeType(input)})`);
     return { ok: false, problems };
   }
 
-  for (const key of Object.keys(input)) {
-    if (!(KNOWN_FIELDS as readonly string[]).includes(key)) {
-      const meant = KNOWN_FIELDS.find((known) => known.toLowerCase() === key.toLowerCase());
-      problem(
-        fieldName(key),
-        meant
-          ? `unknown field; field names are case-sensitive, did you mean "${meant}"?`
-          : `unknown field; allowed fields are ${KNOWN_FIELDS.join(', ')}`,
-      );
-    }
-  }
+  checkKnownFields(input, KNOWN_FIELDS, problem);
 
   const size = checkEnum(input.size, 'size', SIZES, isSize, {}, problem);
   const architecture = checkEnum(input.architecture, 'architecture', ARCHITECTURES, isArchitecture, ARCHITECTURE_ALIASES, problem);
   const region = checkRegion(input.region, problem);
 
-  let spotInstance = false;
-  if (input.spotInstance !== undefined) {
-    if (typeof input.spotInstance === 'boolean') spotInstance = input.spotInstance;
-    else problem('spotInstance', `must be true or false (got ${describeType(input.spotInstance)})`);
-  }
+  const spotInstance = checkBoolean(input.spotInstance, 'spotInstance', false, problem);
   const spotFallback = input.spotFallback === undefined ? 'on-demand' : checkEnum(input.spotFallback, 'spotFallback', SPOT_FALLBACKS, isSpotFallback, {}, problem);
   const imageId = checkOptionalId(input.imageId, 'imageId', IMAGE_ID, 'ami-0123456789abcdef0', problem);
 
@@ -192,100 +182,6 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
   return { ok: true, spec };
 }
 
-/** Input of the `terminateInstance` teardown workflow. Unknown fields are refused. */
-export interface TeardownRequest {
-  /** An EC2 instance id: "i-" and 8 or 17 hex digits. @pattern ^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$ */
-  instanceId: string;
-  /** @default "us-east-1" */
-  region?: Region;
-}
-
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-
-export type TeardownCheck = { ok: true; request: Required<TeardownRequest> } | { ok: false; problems: SpecProblem[] };
-
-export function validateTeardownRequest(input: unknown): TeardownCheck {
-  const problems: SpecProblem[] = [];
-  const problem = (field: string, message: string): void => {
-    problems.push({ field, message });
-  };
-  if (!isPlainObject(input)) {
-    problem('(request)', `must be a JSON object with "instanceId" (got ${describeType(input)})`);
-    return { ok: false, problems };
-  }
-  for (const key of Object.keys(input)) {
-    if (key !== 'instanceId' && key !== 'region') problem(fieldName(key), 'unknown field; allowed fields are instanceId, region');
-  }
-  const instanceId =
-    input.instanceId === undefined
-      ? (problem('instanceId', 'is required'), undefined)
-      : checkId(input.instanceId, 'instanceId', INSTANCE_ID, 'i-0123456789abcdef0', problem);
-  const region = checkRegion(input.region, problem);
-  if (problems.length > 0 || instanceId === undefined || region === undefined) return { ok: false, problems: listed(problems) };
-  return { ok: true, request: { instanceId, region } };
-}
-
-/** The first MAX_PROBLEMS - 1 problems and a count of the rest, when there are more than MAX_PROBLEMS. */
-function listed(problems: SpecProblem[]): SpecProblem[] {
-  if (problems.length <= MAX_PROBLEMS) return problems;
-  const rest = problems.length - (MAX_PROBLEMS - 1);
-  return [...problems.slice(0, MAX_PROBLEMS - 1), { field: '(request)', message: `${rest} more problems not listed; fix the ones above first` }];
-}
-
-/**
- * A caller's field or tag name as problems name it: at most 40 characters. Only the start of a huge
- * name is looked at (84 UTF-16 units hold more than 40 code points), so a 1 MB name costs nothing.
- */
-function fieldName(name: string): string {
-  return truncate(name.length > 84 ? name.slice(0, 84) : name, 40);
-}
-
-/** One line a person can act on, naming every problem. */
-export function describeProblems(problems: readonly SpecProblem[]): string {
-  const list = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-  return `Invalid provision request (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${list}. Fix the request and start the provision again; nothing was launched.`;
-}
-
-type Report = (field: string, message: string) => void;
-
-function checkEnum<T extends string>(
-  value: unknown,
-  field: string,
-  allowed: readonly T[],
-  isValid: (v: unknown) => v is T,
-  aliases: Readonly<Record<string, T>>,
-  problem: Report,
-): T | undefined {
-  const choices = allowed.map((a) => `"${a}"`).join(', ');
-  if (value === undefined) {
-    problem(field, `is required; one of ${choices}`);
-    return undefined;
-  }
-  if (isValid(value)) return value;
-  if (typeof value !== 'string') {
-    problem(field, `must be one of ${choices} (got ${describeType(value)})`);
-    return undefined;
-  }
-  const lower = value.toLowerCase();
-  const alias = Object.hasOwn(aliases, lower) ? aliases[lower] : undefined;
-  const hint = isValid(lower) ? `; values are lower-case, did you mean "${lower}"?` : alias ? `; did you mean "${alias}"?` : '';
-  problem(field, `must be one of ${choices} (got ${quote(value)})${hint}`);
-  return undefined;
-}
-
-function checkRegion(value: unknown, problem: Report): string | undefined {
-  if (value === undefined) return DEFAULT_REGION;
-  if (typeof value !== 'string') {
-    problem('region', `must be an AWS region name like "${DEFAULT_REGION}" (got ${describeType(value)})`);
-    return undefined;
-  }
-  if (!isKnownRegion(value)) {
-    problem('region', `${quote(value)} is not an AWS region; use a region code like "${DEFAULT_REGION}" or "eu-west-1"`);
-    return undefined;
-  }
-  return value;
-}
-
 function checkTags(value: unknown, problem: Report): Record<string, string> | undefined {
   // A Map, then Object.fromEntries: a tag key such as "__proto__" stays an ordinary key.
   const tags = new Map<string, string>([['Name', DEFAULT_NAME_TAG]]);
@@ -330,51 +226,6 @@ function checkOptionalId(value: unknown, field: string, pattern: RegExp, example
   return value === undefined ? undefined : checkId(value, field, pattern, example, problem);
 }
 
-/** Returns the id, or reports a problem and returns undefined. */
-function checkId(value: unknown, field: string, pattern: RegExp, example: string, problem: Report): string | undefined {
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    problem(field, `must be an id like "${example}" (got ${describeType(value)})`);
-    return undefined;
-  }
-  return value;
-}
-
-/** An optional array of distinct ids, each matching the pattern. */
-function checkIdList(
-  value: unknown,
-  field: string,
-  pattern: RegExp,
-  example: string,
-  limit: { max: number; noun: string },
-  problem: Report,
-): string[] | undefined {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) {
-    problem(field, `must be an array of ids like "${example}" (got ${describeType(value)})`);
-    return undefined;
-  }
-  if (value.length > limit.max) {
-    problem(field, `at most ${limit.max} ${limit.noun} (got ${value.length})`);
-    return undefined;
-  }
-  const ids: string[] = [];
-  let valid = true;
-  // An index loop, not forEach: forEach skips the holes of a sparse array, which would drop them silently.
-  for (let index = 0; index < value.length; index++) {
-    const itemField = `${field}[${index}]`;
-    const checked = checkId(value[index], itemField, pattern, example, problem);
-    if (checked === undefined) {
-      valid = false;
-    } else if (ids.includes(checked)) {
-      problem(itemField, `${checked} is listed twice`);
-      valid = false;
-    } else {
-      ids.push(checked);
-    }
-  }
-  return valid ? ids : undefined;
-}
-
 /** `subnetId` (one) or `subnetIds` (several, tried in order), not both; each is checked either way. */
 function checkSubnets(single: unknown, several: unknown, problem: Report): string[] | undefined {
   const one = single === undefined ? undefined : checkId(single, 'subnetId', SUBNET_ID, 'subnet-0123456789abcdef0', problem);
@@ -403,33 +254,6 @@ function checkRootVolume(value: unknown, size: Size | undefined, problem: Report
 
 function isSpotFallback(value: unknown): value is SpotFallback {
   return typeof value === 'string' && (SPOT_FALLBACKS as readonly string[]).includes(value);
-}
-
-function checkDuration(
-  value: unknown,
-  field: string,
-  fallback: number,
-  bounds: { min: number; max: number },
-  problem: Report,
-): number | undefined {
-  if (value === undefined) return fallback;
-  const parsed = parseDuration(value);
-  if (!parsed.ok) {
-    problem(field, parsed.reason);
-    return undefined;
-  }
-  const ms = Math.round(parsed.ms);
-  if (ms < bounds.min || ms > bounds.max) {
-    problem(field, `must be between ${formatDuration(bounds.min)} and ${formatDuration(bounds.max)} (got ${quote(value)})`);
-    return undefined;
-  }
-  return ms;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /** Length in Unicode code points, the unit AWS counts tag lengths in. */

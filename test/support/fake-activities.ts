@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, ImageRequest, InstanceRef, InstanceStatus, LaunchRequest, ResolvedImage } from '../../src/activities';
 
-export interface FakeEc2Script {
+export interface FakeActivityScript {
   /** What each describe call returns (1-based call number and the instance asked about). May throw. */
   describe?: (call: number, instanceId: string) => InstanceStatus | null;
   /** Launch behaviour; the default launches INSTANCE_ID, then INSTANCE_ID_2, ... */
@@ -16,7 +16,7 @@ export interface FakeEc2Script {
   image?: (request: ImageRequest) => Promise<ResolvedImage>;
 }
 
-export interface FakeEc2Calls {
+export interface FakeActivityCalls {
   images: ImageRequest[];
   launched: LaunchRequest[];
   described: string[];
@@ -50,8 +50,8 @@ export function staticImage(request: ImageRequest): ResolvedImage {
   return { imageId, source: 'static', rootDeviceName: '/dev/sda1' };
 }
 
-export function fakeEc2(script: FakeEc2Script = {}): { activities: ProvisionActivities; calls: FakeEc2Calls } {
-  const calls: FakeEc2Calls = { images: [], launched: [], described: [], terminated: [], swept: [] };
+export function fakeActivities(script: FakeActivityScript = {}): { activities: ProvisionActivities; calls: FakeActivityCalls } {
+  const calls: FakeActivityCalls = { images: [], launched: [], described: [], terminated: [], swept: [] };
   let launches = 0;
   const activities: ProvisionActivities = {
     async resolveImage(request) {
