@@ -4,7 +4,7 @@
  *   npm run worker          (development: bundles the workflows at start-up)
  *   npm run build && npm start   (production: loads the prebuilt lib/workflow-bundle.js)
  *
- * Configuration is all environment; see config.ts and observability.ts, and README "Running it".
+ * Configuration is all environment; see config.ts, worker/settings.ts and worker/observability.ts, and README "Running it".
  * SIGINT/SIGTERM: stop polling, let running activities finish (STAGELY_SHUTDOWN_GRACE), exit 0.
  * Any number of workers may poll one task queue; they share the work.
  */
@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import { NativeConnection, type Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, regionalClients } from './activities';
 import { dataConverterFromEnv, describeEncryption } from './codec';
-import { awsSettings, describeSettings, temporalSettings, workerTuning, type WorkerTuning } from './config';
+import { describeSettings, temporalSettings } from './config';
 import { armedSeam } from './activities/test-seam';
-import { installRuntime, observabilitySettings, startHealthServer } from './observability';
-import { namespaceId } from './namespace-id';
-import { missingSearchAttributes } from './search-attributes';
-import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission } from './start-admission';
+import { namespaceId } from './worker/namespace-id';
+import { installRuntime, observabilitySettings, startHealthServer } from './worker/observability';
+import { missingSearchAttributes } from './worker/search-attributes';
+import { awsSettings, workerTuning, type WorkerTuning } from './worker/settings';
+import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission } from './worker/start-admission';
 
 /** A prebuilt bundle if there is one (production), else the sources, bundled now (development). */
 function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>; described: string } {
@@ -30,7 +31,7 @@ function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'wo
 }
 
 /**
- * Start admission (start-admission.ts), unless turned off, without batching, or without a workflow
+ * Start admission (worker/start-admission.ts), unless turned off, without batching, or without a workflow
  * cache (then every task comes from the task queue, and none could be told apart as a new workflow's).
  */
 function startAdmission(tuning: WorkerTuning, batching: boolean, runtime: Runtime): StartAdmission | undefined {

@@ -58,7 +58,7 @@ export interface ActivityOptions {
   namespaceId?: string;
   /**
    * Told how late (ms after its tick) each poll the batcher foresaw started: how well the worker
-   * keeps the runs it already has on schedule (start-admission.ts).
+   * keeps the runs it already has on schedule (worker/start-admission.ts).
    */
   foreseenPollStarted?: (lateMs: number) => void;
 }

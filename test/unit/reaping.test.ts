@@ -11,7 +11,7 @@ import {
   type ReapFacts,
   type RunStatus,
 } from '../../src/common/reaping';
-import { awsSettings } from '../../src/config';
+import { awsSettings } from '../../src/worker/settings';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const HOUR = 3_600_000;
