@@ -28,6 +28,28 @@ const sandboxRestrictions = {
   ],
 };
 
+/**
+ * The client line. A team that embeds the client (lib/client.js) must not load the worker, the
+ * activity package or the AWS SDK with it, so the client and what it loads (src/config.ts, the codec,
+ * src/common, which the determinism line above already covers), the command line and the codec
+ * server import none of them. test/e2e/production-worker.test.ts checks the built client's
+ * require.cache.
+ */
+const clientRestrictions = {
+  patterns: [
+    {
+      group: ['@temporalio/worker', '@temporalio/activity', '@aws-sdk/*', '@smithy/*'],
+      message: 'The client side must not load the worker, the activity package or the AWS SDK (import type is fine).',
+      allowTypeImports: true,
+    },
+    {
+      group: ['**/activities', '**/activities/**', './worker', '../worker', '**/workflows', '**/workflows/**'],
+      message: 'The client side may import only the types of the worker, the activities and the workflows.',
+      allowTypeImports: true,
+    },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['lib/**', 'node_modules/**', '.venv/**', '.stagely/**', 'coverage/**'] },
   js.configs.recommended,
@@ -38,6 +60,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-console': 'off',
+    },
+  },
+  {
+    files: ['src/client.ts', 'src/config.ts', 'src/provision-conflict.ts', 'src/codec-server.ts', 'src/codec/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': ['error', clientRestrictions],
     },
   },
   {
