@@ -4,6 +4,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
+ * Production code (src/) never loads tests, benchmarks or scripts: a test's hook is handed in, as the
+ * crash tests hand the activities their pause points (test/support/crash-worker.ts).
+ */
+const productionCode = {
+  group: ['**/test/**', '**/bench/**', '**/scripts/**'],
+  message: 'Code under src/ must not import tests, benchmarks or scripts; hand a test hook in instead.',
+};
+
+/**
  * The determinism line. Workflow code runs in Temporal's sandbox and is replayed from history, so it
  * and every module it imports (src/common) may not load Node built-ins, the AWS SDK, or the parts of
  * the Temporal SDK that do I/O. `import type` stays legal: types vanish at compile time.
@@ -25,6 +34,7 @@ const sandboxRestrictions = {
       message: 'Workflow code may import only the types of activities and nothing from the worker or client side.',
       allowTypeImports: true,
     },
+    productionCode,
   ],
 };
 
@@ -47,6 +57,7 @@ const clientRestrictions = {
       message: 'The client side may import only the types of the worker, the activities and the workflows.',
       allowTypeImports: true,
     },
+    productionCode,
   ],
 };
 
@@ -60,6 +71,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-console': 'off',
+    },
+  },
+  // Later blocks replace this rule's options for their files, so each of them repeats productionCode.
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [productionCode] }],
     },
   },
   {

@@ -1,11 +1,11 @@
 import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { isGone, toInstanceState, type InstanceState } from '../common/instance-state';
 import { nextPollAt } from '../common/poll-ticks';
+import type { PauseHook } from '.';
 import type { AwsClients } from './aws-clients';
 import type { DescribeBatcher, PollSchedule } from './describe-batcher';
 import { abortSignal } from './ec2-context';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
-import { seam } from './test-seam';
 
 /** Which instance, where: instance ids are regional. */
 export interface InstanceRef {
@@ -40,11 +40,11 @@ export interface InstanceStatus {
  * "not visible yet" (EC2 is eventually consistent), so callers keep polling within their deadline.
  * With a batcher, concurrent reads share DescribeInstances calls; without one, each makes its own.
  */
-export async function describeInstance(clients: AwsClients, request: PollRequest, batcher?: DescribeBatcher): Promise<InstanceStatus | null> {
+export async function describeInstance(clients: AwsClients, request: PollRequest, batcher?: DescribeBatcher, pauseAt?: PauseHook): Promise<InstanceStatus | null> {
   const { region, instanceId, dueAt, intervalMs } = request;
   const ref = { region, instanceId };
   const schedule = dueAt !== undefined && intervalMs !== undefined ? { dueAt, intervalMs } : undefined;
-  await seam('in-poll', { instanceId });
+  await pauseAt?.('in-poll', { instanceId });
   try {
     const status = batcher !== undefined ? await batcher.describe(ref, schedule, abortSignal()) : await describeAlone(clients, ref);
     const checkedAt = Date.now();

@@ -31,6 +31,12 @@ export type { ManagedInstance, ManagedListing } from './list-managed-instances';
 export type { RunDetail, RunLookup } from './describe-runs';
 export type { OrphanBatch } from './terminate-orphans';
 
+/** Where a test may hold an activity: EC2 accepted the launch but the activity has not completed; mid-poll; mid-termination. */
+export type PausePoint = 'after-run-instances' | 'in-poll' | 'in-terminate';
+
+/** Awaited at each pause point with the instance concerned. */
+export type PauseHook = (point: PausePoint, facts: { instanceId: string }) => Promise<void>;
+
 export interface ActivityOptions {
   /** One client per region; see regionalClients(). */
   clients: AwsClients;
@@ -61,6 +67,11 @@ export interface ActivityOptions {
    * keeps the runs it already has on schedule (worker/start-admission.ts).
    */
   foreseenPollStarted?: (lateMs: number) => void;
+  /**
+   * For the crash tests only (test/support/crash-worker.ts), which hold a worker at a point to kill it
+   * there. The production worker never sets it. @default none
+   */
+  pauseAt?: PauseHook;
 }
 
 export function createActivities(options: ActivityOptions) {
@@ -70,9 +81,9 @@ export function createActivities(options: ActivityOptions) {
   const batcher = options.batching === false ? undefined : new DescribeBatcher(clients.ec2, options.batching ?? {}, options.foreseenPollStarted);
   return {
     resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
-    runInstances: (request: LaunchRequest) => runInstances(clients, request, options.namespaceId),
-    describeInstance: (request: PollRequest) => describeInstance(clients, request, batcher),
-    terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request),
+    runInstances: (request: LaunchRequest) => runInstances(clients, request, options.namespaceId, options.pauseAt),
+    describeInstance: (request: PollRequest) => describeInstance(clients, request, batcher, options.pauseAt),
+    terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request, options.pauseAt),
     terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
     listManagedInstances: async (request: { regions?: string[] }) => {
       const { namespaceId } = options;

@@ -4,6 +4,7 @@
  * activity implementations; `import type` stays legal, and src/activities is unrestricted.
  * And the client line: the client, what it loads, the command line and the codec load no worker code
  * (the worker and activity packages, the AWS SDK, src/worker, src/activities, the workflows).
+ * And nothing under src/ loads tests, benchmarks or scripts (test hooks are handed in).
  *
  * Why a child process: ESLint loads eslint.config.mjs with a dynamic `import()`. Inside Jest's module
  * sandbox that fails ("A dynamic import callback was invoked without --experimental-vm-modules"), and
@@ -107,10 +108,22 @@ const CLIENT_ALLOWED: string[] = [
 
 const CLIENT_FILES = ['src/client.ts', 'src/config.ts', 'src/cli/lint-fixture.ts', 'src/codec/lint-fixture.ts'];
 
+const TEST_CODE = 'Code under src/ must not import tests, benchmarks or scripts';
+
+/** Imports no production module may use, wherever it is. */
+const PRODUCTION_RESTRICTED: string[] = [
+  "import { main } from '../test/support/crash-worker';\nexport const used = [main];\n",
+  "import { startStack } from '../../scripts/local-stack';\nexport const used = [startStack];\n",
+  "import type { CrashPoint } from '../test/support/crash-worker';\nexport type Used = CrashPoint;\n",
+];
+
+const PRODUCTION_FILES = ['src/worker.ts', ACTIVITY_FILE, 'src/worker/lint-fixture.ts', 'src/common/lint-fixture.ts', 'src/cli/lint-fixture.ts'];
+
 const fixtures: Fixture[] = [
   ...SANDBOXED_FILES.flatMap((filePath) => [...RESTRICTED.map(([code]) => code), ...ALLOWED].map((code) => ({ filePath, code }))),
   ...RESTRICTED.map(([code]) => ({ filePath: ACTIVITY_FILE, code })),
   ...CLIENT_FILES.flatMap((filePath) => [...CLIENT_RESTRICTED.map(([code]) => code), ...CLIENT_ALLOWED].map((code) => ({ filePath, code }))),
+  ...PRODUCTION_FILES.flatMap((filePath) => PRODUCTION_RESTRICTED.map((code) => ({ filePath, code }))),
 ];
 
 let configFile: string | undefined;
@@ -183,5 +196,14 @@ describe.each(CLIENT_FILES)('on the client side, in %s', (filePath) => {
 
     expect(outcome.fatalErrorCount).toBe(0);
     expect(restrictedImportErrors(outcome)).toEqual([]);
+  });
+});
+
+describe.each(PRODUCTION_FILES)('in production code, %s', (filePath) => {
+  it.each(PRODUCTION_RESTRICTED)('refuses %j', (code) => {
+    const outcome = outcomeOf(filePath, code);
+
+    expect(outcome.fatalErrorCount).toBe(0);
+    expect(restrictedImportErrors(outcome)).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining(TEST_CODE) })]);
   });
 });
