@@ -22,12 +22,13 @@ import { validateCredentials } from './validate-credentials';
 export type { AwsClients } from './aws-clients';
 export type { BatchingOptions, PollSchedule } from './describe-batcher';
 export { regionalClients } from './aws-clients';
-export type { InstanceRef, InstanceStatus, PollRequest } from './describe-instance';
+export type { InstanceRef, PollRequest } from './describe-instance';
+export type { InstanceStatus, ManagedInstance } from './instance-status';
 export type { ImageRequest, ResolvedImage } from './resolve-image';
 export type { LaunchedInstance, LaunchRequest } from './run-instances';
 export type { TokenSweep } from './launched-by';
 export type { TerminationRequest, TerminationResult } from './terminate-instance';
-export type { ManagedInstance, ManagedListing } from './list-managed-instances';
+export type { ManagedListing } from './list-managed-instances';
 export type { RunDetail, RunLookup } from './describe-runs';
 export type { OrphanBatch } from './terminate-orphans';
 

@@ -7,7 +7,7 @@ import type { AwsClients } from './aws-clients';
 import type { InstanceRef } from './describe-instance';
 import { abortSignal } from './ec2-context';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
-import { isShuttingDown } from './launched-by';
+import { isShuttingDown } from './instance-status';
 
 export interface TerminationRequest extends InstanceRef {
   /**
