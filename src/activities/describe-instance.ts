@@ -4,7 +4,7 @@ import { nextPollAt } from '../common/poll-ticks';
 import type { PauseHook } from '.';
 import type { AwsClients } from './aws-clients';
 import type { DescribeBatcher, PollSchedule } from './describe-batcher';
-import { abortSignal } from './ec2-context';
+import { abortSignal } from './cancellation-and-heartbeats';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
 import { toStatus, type InstanceStatus } from './instance-status';
 

@@ -2,7 +2,7 @@ import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import type { NotJudgedInstance } from '../common/reaping';
 import { MANAGED_TAG, NAMESPACE_ID_TAG } from '../common/tags';
 import type { AwsClients } from './aws-clients';
-import { abortSignal } from './ec2-context';
+import { abortSignal } from './cancellation-and-heartbeats';
 import { toApplicationFailure } from './ec2-errors';
 import { LIVE_STATES, toManaged, type ManagedInstance, type TaggedManagedInstance } from './instance-status';
 

@@ -6,9 +6,9 @@ import { provenanceTags } from '../common/tags';
 import type { PauseHook } from '.';
 import type { AwsClients } from './aws-clients';
 import { withActivityAttempt } from './attempt-details';
-import { abortSignal, whileHeartbeating } from './ec2-context';
+import { abortSignal, whileHeartbeating } from './cancellation-and-heartbeats';
 import { toApplicationFailure } from './ec2-errors';
-import { findLaunchedBy } from './launched-by';
+import { findLaunchedBy } from './launch-token-sweep';
 
 export interface LaunchRequest {
   region: string;

@@ -5,7 +5,7 @@ import { TransientFailureType } from '../common/failures';
 import type { PauseHook } from '.';
 import type { AwsClients } from './aws-clients';
 import type { InstanceRef } from './describe-instance';
-import { abortSignal } from './ec2-context';
+import { abortSignal } from './cancellation-and-heartbeats';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
 import { isShuttingDown } from './instance-status';
 

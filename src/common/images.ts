@@ -1,7 +1,7 @@
 import type { Architecture } from './instance-types';
 
-/** The region a request gets when it names none. */
-export const DEFAULT_REGION = 'us-east-1';
+// validate-request.ts still imports it from here; it lives with the regions.
+export { DEFAULT_REGION } from './regions';
 
 /**
  * Where Canonical publishes the current Ubuntu 22.04 image id of each region, as a public SSM

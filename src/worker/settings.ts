@@ -4,8 +4,8 @@
  * worker at start with a message naming the variable.
  */
 import { parseDuration } from '../common/durations';
-import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from '../common/images';
-import { isKnownRegion } from '../common/regions';
+import { CANONICAL_UBUNTU_2204_PARAMETER } from '../common/images';
+import { DEFAULT_REGION, isKnownRegion } from '../common/regions';
 import { DEFAULT_AWS_TIMEOUT_MS } from '../activities/aws-clients';
 import type { BatchingOptions } from '../activities/describe-batcher';
 import { DEFAULT_EC2_BUDGET, type ActionClass, type Ec2Budget } from '../activities/ec2-budget';

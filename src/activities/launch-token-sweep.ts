@@ -1,10 +1,14 @@
+/**
+ * Finds what a launch token launched (its `stagely:provision-token` tag) and, after a launch whose
+ * outcome is unknown, terminates it: the sweep that keeps an unknown outcome from leaking a VM.
+ */
 import { paginateDescribeInstances, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TransientFailureType } from '../common/failures';
 import { PROVISION_TOKEN_TAG } from '../common/tags';
 import type { AwsClients } from './aws-clients';
-import { abortSignal } from './ec2-context';
+import { abortSignal } from './cancellation-and-heartbeats';
 import { toApplicationFailure, type FailureOptions } from './ec2-errors';
 import { isShuttingDown, toStatus, type InstanceStatus } from './instance-status';
 
