@@ -1,7 +1,7 @@
 /**
  * The determinism line in eslint.config.mjs: code under src/workflows and src/common (which workflow
  * code imports) may not import Node built-ins, the AWS SDK, the I/O parts of the Temporal SDK or the
- * activity implementations; `import type` stays legal, and src/activities is unrestricted.
+ * activity implementations; `import type` stays legal, and src/activities may import all of these.
  * And the client line: the client, what it loads, the command line and the codec load no worker code
  * (the worker and activity packages, the AWS SDK, src/worker, src/activities, the workflows).
  * And nothing under src/ loads tests, benchmarks or scripts (test hooks are handed in).
