@@ -5,7 +5,7 @@
  */
 import { Connection } from '@temporalio/client';
 import { temporalSettings } from '../src/config';
-import { registerSearchAttributes } from '../src/search-attributes';
+import { registerSearchAttributes } from '../src/worker/search-attributes';
 
 async function main(): Promise<void> {
   const settings = temporalSettings();

@@ -4,21 +4,23 @@
  *   npm run worker          (development: bundles the workflows at start-up)
  *   npm run build && npm start   (production: loads the prebuilt lib/workflow-bundle.js)
  *
- * Configuration is all environment; see config.ts and observability.ts, and docs/operations.md.
+ * Configuration is all environment; see config.ts, worker/settings.ts and worker/observability.ts, and docs/operations.md.
  * SIGINT/SIGTERM: stop polling, let running activities finish (STAGELY_SHUTDOWN_GRACE), exit 0.
  * Any number of workers may poll one task queue; they share the work.
+ *
+ * The crash tests start it through test/support/crash-worker.ts, which hands main() a pause hook.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeConnection, type Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, regionalClients } from './activities';
+import { createActivities, regionalClients, type PauseHook } from './activities';
 import { dataConverterFromEnv, describeEncryption } from './codec';
-import { awsSettings, describeSettings, temporalSettings, workerTuning, type WorkerTuning } from './config';
-import { armedSeam } from './activities/test-seam';
-import { installRuntime, observabilitySettings, startHealthServer } from './observability';
-import { namespaceId } from './namespace-id';
-import { missingSearchAttributes } from './search-attributes';
-import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission } from './start-admission';
+import { describeSettings, temporalSettings } from './config';
+import { namespaceId } from './worker/namespace-id';
+import { installRuntime, observabilitySettings, startHealthServer } from './worker/observability';
+import { missingSearchAttributes } from './worker/search-attributes';
+import { awsSettings, workerTuning, type WorkerTuning } from './worker/settings';
+import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission } from './worker/start-admission';
 
 /** A prebuilt bundle if there is one (production), else the sources, bundled now (development). */
 function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>; described: string } {
@@ -30,7 +32,7 @@ function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'wo
 }
 
 /**
- * Start admission (start-admission.ts), unless turned off, without batching, or without a workflow
+ * Start admission (worker/start-admission.ts), unless turned off, without batching, or without a workflow
  * cache (then every task comes from the task queue, and none could be told apart as a new workflow's).
  */
 function startAdmission(tuning: WorkerTuning, batching: boolean, runtime: Runtime): StartAdmission | undefined {
@@ -74,7 +76,7 @@ function slots(tuning: WorkerTuning, admission: StartAdmission | undefined): Par
   };
 }
 
-async function main(): Promise<void> {
+async function runWorker(pauseAt: PauseHook | undefined): Promise<void> {
   const observability = observabilitySettings();
   const runtime = installRuntime(observability);
   const log = runtime.logger;
@@ -90,14 +92,6 @@ async function main(): Promise<void> {
       'PAYLOADS ARE STORED IN PLAIN TEXT: set STAGELY_PAYLOAD_KEY (or STAGELY_PAYLOAD_KEY_FILE) to encrypt workflow inputs, results and user data in Temporal',
       { payloadEncryption: describeEncryption(encryption) },
     );
-  }
-  const seamPoint = armedSeam();
-  if (seamPoint !== undefined) {
-    // The crash tests' pause point; never in a real deployment, so it takes a second, explicit switch.
-    if (process.env.STAGELY_ALLOW_TEST_SEAM !== '1') {
-      throw new Error('STAGELY_TEST_SEAM is set: it freezes activities and is for the crash tests only; unset it');
-    }
-    log.warn(`TEST SEAM ARMED: activities pause forever at ${seamPoint}`);
   }
   const clients = regionalClients({ budget: aws.budget, timeoutMs: aws.ec2TimeoutMs });
   const connection = await NativeConnection.connect(settings.connectionOptions);
@@ -130,6 +124,7 @@ async function main(): Promise<void> {
         reaperRegions: aws.reaperRegions,
         namespaceId: ownNamespaceId,
         ...(admission !== undefined && { foreseenPollStarted: (lateMs: number) => admission.pollStarted(lateMs, Date.now()) }),
+        ...(pauseAt !== undefined && { pauseAt }),
       }),
       ...slots(tuning, admission),
       maxCachedWorkflows: tuning.maxCachedWorkflows,
@@ -166,7 +161,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error('Worker failed:', error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+/** Runs the worker until it is stopped; if it cannot start or fails, says why and exits 1. */
+export function main(pauseAt?: PauseHook): void {
+  runWorker(pauseAt).catch((error: unknown) => {
+    console.error('Worker failed:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
+
+if (require.main === module) main();

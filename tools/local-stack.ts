@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
-import { devServerSearchAttributeFlags } from '../src/search-attributes';
+import { devServerSearchAttributeFlags } from '../src/worker/search-attributes';
 import { PROJECT_ROOT } from './project-root';
 
 const VENV_BIN = join(PROJECT_ROOT, '.venv', 'bin');

@@ -22,8 +22,9 @@
  */
 import { DescribeInstancesCommand, type DescribeInstancesCommandInput, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { DEFAULT_AWS_TIMEOUT_MS } from './aws-clients';
-import { toStatus, type InstanceRef, type InstanceStatus } from './describe-instance';
+import type { InstanceRef } from './describe-instance';
 import { payAhead } from './ec2-budget';
+import { toStatus, type InstanceStatus } from './instance-status';
 
 export interface BatchingOptions {
   /** How long the first request of a batch waits for company. @default 50 */
@@ -197,6 +198,11 @@ export class DescribeBatcher {
    * `first` is the first page's input, already paid for from the budget; later pages pay as they go.
    * The whole call is abandoned after the time-out, so nothing (a hung socket, retries, a budget wait
    * for a later page) holds its waiters longer: they fail with a retryable TimeoutError.
+   *
+   * It pages by hand, unlike the other activities (paginateDescribeInstances): the budget knows the
+   * paid-for page by its input object, and the SDK's paginator builds each page's input itself (today
+   * by rewriting the caller's object, which is not a promise); a page that lost its mark would wait
+   * for a second token while the batch's polls wait with it.
    */
   private async send(client: EC2Client, waiters: Waiter[], first: DescribeInstancesCommandInput): Promise<void> {
     const ids = [...new Set(waiters.map((w) => w.instanceId))];

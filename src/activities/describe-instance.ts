@@ -1,11 +1,12 @@
-import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
-import { isGone, toInstanceState, type InstanceState } from '../common/instance-state';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { isGone } from '../common/instance-state';
 import { nextPollAt } from '../common/poll-ticks';
+import type { PauseHook } from '.';
 import type { AwsClients } from './aws-clients';
 import type { DescribeBatcher, PollSchedule } from './describe-batcher';
-import { abortSignal } from './ec2-context';
+import { abortSignal } from './cancellation-and-heartbeats';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
-import { seam } from './test-seam';
+import { toStatus, type InstanceStatus } from './instance-status';
 
 /** Which instance, where: instance ids are regional. */
 export interface InstanceRef {
@@ -19,32 +20,16 @@ export interface InstanceRef {
  */
 export interface PollRequest extends InstanceRef, Partial<PollSchedule> {}
 
-export interface InstanceStatus {
-  instanceId: string;
-  state: InstanceState;
-  publicIp?: string;
-  privateIp?: string;
-  /** ISO-8601. */
-  launchedAt?: string;
-  /** Whether EC2 reports the instance as spot (InstanceLifecycle). */
-  spot: boolean;
-  /**
-   * When the poll had its answer (ms since the epoch, the worker's clock). A workflow's clock stands
-   * still while its local activity runs, so the workflow times its next poll from this instead.
-   */
-  checkedAt?: number;
-}
-
 /**
  * Reads one instance. Returns null when EC2 does not know the id: right after RunInstances that means
  * "not visible yet" (EC2 is eventually consistent), so callers keep polling within their deadline.
  * With a batcher, concurrent reads share DescribeInstances calls; without one, each makes its own.
  */
-export async function describeInstance(clients: AwsClients, request: PollRequest, batcher?: DescribeBatcher): Promise<InstanceStatus | null> {
+export async function describeInstance(clients: AwsClients, request: PollRequest, batcher?: DescribeBatcher, pauseAt?: PauseHook): Promise<InstanceStatus | null> {
   const { region, instanceId, dueAt, intervalMs } = request;
   const ref = { region, instanceId };
   const schedule = dueAt !== undefined && intervalMs !== undefined ? { dueAt, intervalMs } : undefined;
-  await seam('in-poll', { instanceId });
+  await pauseAt?.('in-poll', { instanceId });
   try {
     const status = batcher !== undefined ? await batcher.describe(ref, schedule, abortSignal()) : await describeAlone(clients, ref);
     const checkedAt = Date.now();
@@ -63,17 +48,4 @@ async function describeAlone(clients: AwsClients, { region, instanceId }: Instan
   const output = await clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
   const instance = output.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
   return instance === undefined ? null : toStatus(instanceId, instance);
-}
-
-/** EC2's view of one instance, as the workflow needs it. */
-export function toStatus(instanceId: string, instance: Instance): InstanceStatus {
-  const status: InstanceStatus = {
-    instanceId,
-    state: toInstanceState(instance.State?.Name),
-    spot: instance.InstanceLifecycle === 'spot',
-  };
-  if (instance.PublicIpAddress) status.publicIp = instance.PublicIpAddress;
-  if (instance.PrivateIpAddress) status.privateIp = instance.PrivateIpAddress;
-  if (instance.LaunchTime instanceof Date) status.launchedAt = instance.LaunchTime.toISOString();
-  return status;
 }

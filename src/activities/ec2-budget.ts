@@ -132,17 +132,3 @@ function countThrottle(command: string): void {
     // Outside an activity (no metric meter): the map above still counts it.
   }
 }
-
-/** Parses "describe=50/10,launch=1000/2,mutate=100/2.5" (any subset) over the defaults. */
-export function parseBudget(text: string | undefined): Ec2Budget {
-  const budget: Ec2Budget = { ...DEFAULT_EC2_BUDGET };
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
-    const match = /^(describe|launch|mutate)=(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(part);
-    if (!match) throw new Error(`STAGELY_EC2_BUDGET: expected CLASS=BURST/PER_SECOND (classes describe, launch, mutate), got "${part}"`);
-    const [, name, burst, perSecond] = match;
-    const size = { burst: Number(burst), perSecond: Number(perSecond) };
-    if (size.burst < 1 || size.perSecond <= 0) throw new Error(`STAGELY_EC2_BUDGET: "${part}" needs a burst of at least 1 and a positive rate`);
-    budget[name as ActionClass] = size;
-  }
-  return budget;
-}

@@ -5,7 +5,8 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { NAMESPACE_ID_UNKNOWN } from '../common/failures';
-import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from '../common/images';
+import { CANONICAL_UBUNTU_2204_PARAMETER } from '../common/images';
+import { DEFAULT_REGION } from '../common/regions';
 import type { RunRef } from '../common/reaping';
 import type { AwsClients } from './aws-clients';
 import { DescribeBatcher, type BatchingOptions } from './describe-batcher';
@@ -14,7 +15,7 @@ import { describeRuns } from './describe-runs';
 import { listManagedInstances } from './list-managed-instances';
 import { ImageCache, resolveImage, type ImageRequest } from './resolve-image';
 import { runInstances, type LaunchRequest } from './run-instances';
-import { terminateLaunchedBy, type TokenSweep } from './launched-by';
+import { terminateLaunchedBy, type TokenSweep } from './launch-token-sweep';
 import { terminateInstance, type TerminationRequest } from './terminate-instance';
 import { terminateOrphans, type OrphanBatch } from './terminate-orphans';
 import { validateCredentials } from './validate-credentials';
@@ -22,16 +23,24 @@ import { validateCredentials } from './validate-credentials';
 export type { AwsClients } from './aws-clients';
 export type { BatchingOptions, PollSchedule } from './describe-batcher';
 export { regionalClients } from './aws-clients';
-export type { InstanceRef, InstanceStatus, PollRequest } from './describe-instance';
+export type { InstanceRef, PollRequest } from './describe-instance';
+export type { InstanceStatus, ManagedInstance } from './instance-status';
 export type { ImageRequest, ResolvedImage } from './resolve-image';
 export type { LaunchedInstance, LaunchRequest } from './run-instances';
-export type { TokenSweep } from './launched-by';
+export type { TokenSweep } from './launch-token-sweep';
 export type { TerminationRequest, TerminationResult } from './terminate-instance';
-export type { ManagedInstance, ManagedListing } from './list-managed-instances';
+export type { ManagedListing } from './list-managed-instances';
 export type { RunDetail, RunLookup } from './describe-runs';
 export type { OrphanBatch } from './terminate-orphans';
 
-export interface ActivityOptions {
+/** Where a test may hold an activity: EC2 accepted the launch but the activity has not completed; mid-poll; mid-termination. */
+export type PausePoint = 'after-run-instances' | 'in-poll' | 'in-terminate';
+
+/** Awaited at each pause point with the instance concerned. */
+export type PauseHook = (point: PausePoint, facts: { instanceId: string }) => Promise<void>;
+
+/** What the activities are built with: the worker builds each once; tests hand in their own. */
+export interface ActivityDependencies {
   /** One client per region; see regionalClients(). */
   clients: AwsClients;
   /**
@@ -58,33 +67,38 @@ export interface ActivityOptions {
   namespaceId?: string;
   /**
    * Told how late (ms after its tick) each poll the batcher foresaw started: how well the worker
-   * keeps the runs it already has on schedule (start-admission.ts).
+   * keeps the runs it already has on schedule (worker/start-admission.ts).
    */
   foreseenPollStarted?: (lateMs: number) => void;
+  /**
+   * For the crash tests only (test/support/crash-worker.ts), which hold a worker at a point to kill it
+   * there. The production worker never sets it. @default none
+   */
+  pauseAt?: PauseHook;
 }
 
-export function createActivities(options: ActivityOptions) {
-  const { clients } = options;
-  const parameter = options.imageParameter ?? CANONICAL_UBUNTU_2204_PARAMETER;
-  const images = new ImageCache(options.imageCacheTtlMs ?? 60 * 60_000);
-  const batcher = options.batching === false ? undefined : new DescribeBatcher(clients.ec2, options.batching ?? {}, options.foreseenPollStarted);
+export function createActivities(dependencies: ActivityDependencies) {
+  const { clients } = dependencies;
+  const parameter = dependencies.imageParameter ?? CANONICAL_UBUNTU_2204_PARAMETER;
+  const images = new ImageCache(dependencies.imageCacheTtlMs ?? 60 * 60_000);
+  const batcher = dependencies.batching === false ? undefined : new DescribeBatcher(clients.ec2, dependencies.batching ?? {}, dependencies.foreseenPollStarted);
   return {
     resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
-    runInstances: (request: LaunchRequest) => runInstances(clients, request, options.namespaceId),
-    describeInstance: (request: PollRequest) => describeInstance(clients, request, batcher),
-    terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request),
+    runInstances: (request: LaunchRequest) => runInstances(clients, request, dependencies.namespaceId, dependencies.pauseAt),
+    describeInstance: (request: PollRequest) => describeInstance(clients, request, batcher, dependencies.pauseAt),
+    terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request, dependencies.pauseAt),
     terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
     listManagedInstances: async (request: { regions?: string[] }) => {
-      const { namespaceId } = options;
+      const { namespaceId } = dependencies;
       if (namespaceId === undefined) {
         throw ApplicationFailure.nonRetryable('The worker was built without its namespace ID, so it cannot tell its instances from another namespace\'s', NAMESPACE_ID_UNKNOWN);
       }
-      const regions = request.regions ?? options.reaperRegions ?? [options.defaultRegion ?? DEFAULT_REGION];
+      const regions = request.regions ?? dependencies.reaperRegions ?? [dependencies.defaultRegion ?? DEFAULT_REGION];
       return { regions, namespaceId, ...(await listManagedInstances(clients, regions, namespaceId)) };
     },
     describeRuns: (refs: RunRef[]) => describeRuns(refs),
     terminateOrphans: (batch: OrphanBatch) => terminateOrphans(clients, batch),
-    validateCredentials: (region?: string) => validateCredentials(clients, region ?? options.defaultRegion ?? DEFAULT_REGION),
+    validateCredentials: (region?: string) => validateCredentials(clients, region ?? dependencies.defaultRegion ?? DEFAULT_REGION),
   };
 }
 

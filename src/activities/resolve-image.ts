@@ -6,7 +6,7 @@ import { FailureType } from '../common/failures';
 import { EC2_ARCHITECTURE, imageParameterPath, staticImageFor, type ImageSource } from '../common/images';
 import type { Architecture } from '../common/instance-types';
 import type { AwsClients } from './aws-clients';
-import { abortSignal } from './ec2-context';
+import { abortSignal } from './cancellation-and-heartbeats';
 import { toApplicationFailure } from './ec2-errors';
 
 export interface ImageRequest {

@@ -3,12 +3,12 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TransientFailureType } from '../common/failures';
 import { provenanceTags } from '../common/tags';
+import type { PauseHook } from '.';
 import type { AwsClients } from './aws-clients';
 import { withActivityAttempt } from './attempt-details';
-import { abortSignal, whileHeartbeating } from './ec2-context';
+import { abortSignal, whileHeartbeating } from './cancellation-and-heartbeats';
 import { toApplicationFailure } from './ec2-errors';
-import { findLaunchedBy } from './launched-by';
-import { seam } from './test-seam';
+import { findLaunchedBy } from './launch-token-sweep';
 
 export interface LaunchRequest {
   region: string;
@@ -50,7 +50,7 @@ export interface LaunchedInstance {
  * first looks for a live instance with that tag and adopts it. The SDK does not resend RunInstances
  * itself: every resend goes through that look-up, as an activity retry.
  */
-export async function runInstances(clients: AwsClients, request: LaunchRequest, namespaceId?: string): Promise<LaunchedInstance> {
+export async function runInstances(clients: AwsClients, request: LaunchRequest, namespaceId?: string, pauseAt?: PauseHook): Promise<LaunchedInstance> {
   const action = `RunInstances ${request.instanceType}${request.spot ? ' (spot)' : ''} in ${request.subnetId ?? request.region}`;
   const { info } = Context.current();
   if (info.attempt > 1) {
@@ -117,7 +117,7 @@ export async function runInstances(clients: AwsClients, request: LaunchRequest, 
   }
   const result: LaunchedInstance = { instanceId: instance.InstanceId };
   if (instance.LaunchTime instanceof Date) result.launchedAt = instance.LaunchTime.toISOString();
-  await seam('after-run-instances', { instanceId: instance.InstanceId });
+  await pauseAt?.('after-run-instances', { instanceId: instance.InstanceId });
   return result;
 }
 

@@ -2,12 +2,12 @@ import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TransientFailureType } from '../common/failures';
+import type { PauseHook } from '.';
 import type { AwsClients } from './aws-clients';
 import type { InstanceRef } from './describe-instance';
-import { abortSignal } from './ec2-context';
+import { abortSignal } from './cancellation-and-heartbeats';
 import { isInstanceNotFound, toApplicationFailure } from './ec2-errors';
-import { isShuttingDown } from './launched-by';
-import { seam } from './test-seam';
+import { isShuttingDown } from './instance-status';
 
 export interface TerminationRequest extends InstanceRef {
   /**
@@ -31,11 +31,11 @@ export const VISIBILITY_WINDOW_MS = 2 * 60_000;
  * instance shutting down or terminated; anything less, whatever the error, is a retryable failure, so
  * the caller's retry policy keeps going until the bill has stopped. Each failed attempt is logged with its number.
  */
-export async function terminateInstance(clients: AwsClients, request: TerminationRequest): Promise<TerminationResult> {
+export async function terminateInstance(clients: AwsClients, request: TerminationRequest, pauseAt?: PauseHook): Promise<TerminationResult> {
   const { region, instanceId } = request;
   const { attempt } = Context.current().info;
   try {
-    await seam('in-terminate', { instanceId });
+    await pauseAt?.('in-terminate', { instanceId });
     const output = await clients.ec2(region).send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: abortSignal() });
     const change = output.TerminatingInstances?.find((i) => i.InstanceId === instanceId);
     if (!isShuttingDown(change?.CurrentState?.Name)) {

@@ -1,7 +1,7 @@
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import type { CredentialsCheck } from '../common/contract';
 import type { AwsClients } from './aws-clients';
-import { abortSignal } from './ec2-context';
+import { abortSignal } from './cancellation-and-heartbeats';
 import { toApplicationFailure } from './ec2-errors';
 
 /**

@@ -8,8 +8,7 @@
  * truncated.
  */
 import { describeType, formatDuration, parseDuration, quote, truncate } from './durations';
-import { DEFAULT_REGION } from './images';
-import { isKnownRegion } from './regions';
+import { DEFAULT_REGION, isKnownRegion } from './regions';
 
 /** One thing wrong with a request; InvalidSpec failures carry a list of them (`details[0].problems`). */
 export interface Problem {

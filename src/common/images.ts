@@ -1,8 +1,5 @@
 import type { Architecture } from './instance-types';
 
-/** The region a request gets when it names none. */
-export const DEFAULT_REGION = 'us-east-1';
-
 /**
  * Where Canonical publishes the current Ubuntu 22.04 image id of each region, as a public SSM
  * parameter. `{arch}` is replaced by the architecture (Canonical names them amd64 and arm64, as we do).

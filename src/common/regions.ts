@@ -15,6 +15,9 @@ export const AWS_REGIONS: readonly string[] = [
   'us-gov-east-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1',
 ];
 
+/** The region a request gets when it names none. */
+export const DEFAULT_REGION = 'us-east-1';
+
 export function isKnownRegion(region: string): boolean {
   return AWS_REGIONS.includes(region);
 }

@@ -3,20 +3,22 @@
  * (a) after EC2 accepted RunInstances but before the activity completed,
  * (b) in the middle of a poll,
  * (c) in the middle of compensation.
- * The first worker is frozen at the exact point by the test seam (STAGELY_TEST_SEAM), then killed.
+ * The first worker is frozen at the exact point by the test seam (STAGELY_TEST_SEAM, wired by
+ * test/support/crash-worker.ts), then killed; the second is the production entry point, src/worker.ts.
  * Each worker is one node process (node --import tsx), so its PID is the worker's own.
  */
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { type ApplicationFailure } from '@temporalio/common';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
 import { PROJECT_ROOT } from '../../tools/project-root';
-import type { SeamPoint } from '../../src/activities/test-seam';
 import { startProvision } from '../../src/client';
 import type { ProvisionRequest } from '../../src/common/contract';
 import { WORKFLOW_ID_TAG } from '../../src/common/tags';
 import { instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
+import type { CrashPoint } from '../support/crash-worker';
 import { killHard, lineContaining } from '../support/process-output';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
@@ -34,7 +36,7 @@ afterAll(async () => {
   await Promise.all(started.map((w) => w.stop()));
 });
 
-function workerEnv(taskQueue: string, identity: string, seam?: SeamPoint): NodeJS.ProcessEnv {
+function workerEnv(taskQueue: string, identity: string, seam?: CrashPoint): NodeJS.ProcessEnv {
   return {
     ...stackEnv(requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS'), motoEndpoint(), taskQueue),
     STAGELY_WORKFLOW_BUNDLE: requireEnv('STAGELY_TEST_WORKFLOW_BUNDLE'),
@@ -43,10 +45,13 @@ function workerEnv(taskQueue: string, identity: string, seam?: SeamPoint): NodeJ
   };
 }
 
-async function worker(taskQueue: string, identity: string, seam?: SeamPoint): Promise<ManagedProcess> {
+const CRASH_WORKER = join(PROJECT_ROOT, 'test', 'support', 'crash-worker.ts');
+
+async function worker(taskQueue: string, identity: string, seam?: CrashPoint): Promise<ManagedProcess> {
+  const entry = seam !== undefined ? CRASH_WORKER : join(PROJECT_ROOT, 'src', 'worker.ts');
   const proc = await startWorker(workerEnv(taskQueue, identity, seam), {
     logDir: TEST_LOG_DIR,
-    command: [process.execPath, '--import', 'tsx', join(PROJECT_ROOT, 'src', 'worker.ts')],
+    command: [process.execPath, '--import', 'tsx', entry],
   });
   started.push(proc);
   return proc;
@@ -56,7 +61,7 @@ async function worker(taskQueue: string, identity: string, seam?: SeamPoint): Pr
  * Starts a provision on a worker armed with `seam`, waits for it to freeze there, SIGKILLs it, and
  * starts a clean worker on the same task queue. Returns the run's handle and what the seam reported.
  */
-async function crashAt(seam: SeamPoint, request: ProvisionRequest) {
+async function crashAt(seam: CrashPoint, request: ProvisionRequest) {
   const taskQueue = uniqueName('crash');
   const doomed = await worker(taskQueue, 'doomed', seam);
   const workflowId = uniqueName(`crash-${seam}`);
@@ -70,6 +75,17 @@ async function crashAt(seam: SeamPoint, request: ProvisionRequest) {
 }
 
 const managedBy = (workflowId: string) => instancesTagged(ec2, WORKFLOW_ID_TAG, workflowId);
+
+it('refuses to arm a crash point without STAGELY_ALLOW_TEST_SEAM=1, before it connects', () => {
+  const env = workerEnv(uniqueName('crash'), 'unarmed', 'in-poll');
+  delete env.STAGELY_ALLOW_TEST_SEAM;
+
+  const outcome = spawnSync(process.execPath, ['--import', 'tsx', CRASH_WORKER], { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 60_000 });
+
+  expect(outcome.status).toBe(1);
+  expect(outcome.stderr).toContain('STAGELY_TEST_SEAM is set: it freezes activities and is for the crash tests only');
+  expect(outcome.stdout).not.toContain('Worker ready');
+});
 
 it('(a) killed after EC2 accepted the launch: the retry adopts that instance; exactly one exists', async () => {
   const { handle, workflowId, pausedOn } = await crashAt('after-run-instances', { size: 'small', architecture: 'amd64', pollInterval: '1s' });

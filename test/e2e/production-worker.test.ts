@@ -1,10 +1,11 @@
 /**
  * The production build: `npm run build` output (compiled JavaScript plus the prebuilt workflow bundle)
  * runs as `node worker.js`, logs JSON, serves /healthz and Prometheus metrics, completes a provision,
- * and drains on SIGTERM.
+ * and drains on SIGTERM. The same build's client (lib/client.js) loads no worker code.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { build } from '../../scripts/build';
 import { freePort, productionWorkerCommand, stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
@@ -70,6 +71,20 @@ it('exposes Prometheus metrics from the Temporal runtime', async () => {
   expect(text).toContain(`task_queue="${taskQueue}"`);
   // Start admission's rate, from the worker's own meter.
   expect(text).toMatch(/^stagely_start_admission_rate\S* 10$/m);
+});
+
+it('builds a client that loads none of the worker: no @temporalio/worker, @temporalio/activity, AWS SDK, src/worker or src/activities', () => {
+  // A fresh process, as a team embedding the client would load it; require.cache is every module it loaded.
+  const script = `require(${JSON.stringify(join(outDir, 'client.js'))}); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8' })) as string[];
+  const project = loaded.map((file) => relative(outDir, file)).filter((file) => !file.startsWith('..'));
+  const packages = [...new Set(loaded.flatMap((file) => [...file.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((match) => match[1] ?? '')))];
+
+  // It did load the client and the packages a client needs: the check looks at the right cache.
+  expect(project).toEqual(expect.arrayContaining(['client.js', 'config.js']));
+  expect(packages).toEqual(expect.arrayContaining(['@temporalio/client', '@temporalio/envconfig']));
+  expect(packages.filter((name) => /^(@temporalio\/(worker|activity)|@aws-sdk\/.*|@smithy\/.*)$/.test(name))).toEqual([]);
+  expect(project.filter((file) => /^(worker\.js|worker\/|activities\/|workflows\/)/.test(file))).toEqual([]);
 });
 
 it('drains and exits 0 on SIGTERM', async () => {

@@ -2,7 +2,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker, DefaultLogger } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
-import { registerSearchAttributes } from '../../src/search-attributes';
+import { registerSearchAttributes } from '../../src/worker/search-attributes';
 import { requireEnv } from './env';
 
 let runtimeInstalled = false;

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeBatcher } from '../../src/activities/describe-batcher';
 import { applyBudget, DEFAULT_EC2_BUDGET } from '../../src/activities/ec2-budget';
-import type { InstanceStatus } from '../../src/activities/describe-instance';
+import type { InstanceStatus } from '../../src/activities/instance-status';
 
 type Respond = (input: DescribeInstancesCommandInput, call: number) => DescribeInstancesCommandOutput | Promise<DescribeInstancesCommandOutput>;
 

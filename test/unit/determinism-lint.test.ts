@@ -1,7 +1,10 @@
 /**
  * The determinism line in eslint.config.mjs: code under src/workflows and src/common (which workflow
  * code imports) may not import Node built-ins, the AWS SDK, the I/O parts of the Temporal SDK or the
- * activity implementations; `import type` stays legal, and src/activities is unrestricted.
+ * activity implementations; `import type` stays legal, and src/activities may import all of these.
+ * And the client line: the client, what it loads, the command line and the codec load no worker code
+ * (the worker and activity packages, the AWS SDK, src/worker, src/activities, the workflows).
+ * And nothing under src/ loads tests, benchmarks or scripts (test hooks are handed in).
  *
  * Why a child process: ESLint loads eslint.config.mjs with a dynamic `import()`. Inside Jest's module
  * sandbox that fails ("A dynamic import callback was invoked without --experimental-vm-modules"), and
@@ -65,6 +68,7 @@ const RESTRICTED: [string, string][] = [
   ["import { Worker } from '@temporalio/worker';\nexport const used = [Worker];\n", IO_PACKAGE],
   ["import { EC2Client } from '@aws-sdk/client-ec2';\nexport const used = [EC2Client];\n", IO_PACKAGE],
   ["import { createActivities } from '../activities';\nexport const used = [createActivities];\n", ACTIVITY_CODE],
+  ["import { awsSettings } from '../worker/settings';\nexport const used = [awsSettings];\n", ACTIVITY_CODE],
 ];
 
 /** Imports workflow code may use. */
@@ -79,9 +83,47 @@ const ALLOWED: string[] = [
 const SANDBOXED_FILES = ['src/workflows/lint-fixture.ts', 'src/common/lint-fixture.ts'];
 const ACTIVITY_FILE = 'src/activities/lint-fixture.ts';
 
+const WORKER_PACKAGE = 'The client side must not load the worker, the activity package or the AWS SDK';
+const WORKER_CODE = 'The client side may import only the types of the worker, the activities and the workflows';
+
+/** Imports that would make the built client load worker code. */
+const CLIENT_RESTRICTED: [string, string][] = [
+  ["import { Worker } from '@temporalio/worker';\nexport const used = [Worker];\n", WORKER_PACKAGE],
+  ["import { Context } from '@temporalio/activity';\nexport const used = [Context];\n", WORKER_PACKAGE],
+  ["import { EC2Client } from '@aws-sdk/client-ec2';\nexport const used = [EC2Client];\n", WORKER_PACKAGE],
+  ["import { awsSettings } from '../worker/settings';\nexport const used = [awsSettings];\n", WORKER_CODE],
+  ["import { parseDuration } from './worker';\nexport const used = [parseDuration];\n", WORKER_CODE],
+  ["import { DEFAULT_EC2_BUDGET } from '../activities/ec2-budget';\nexport const used = [DEFAULT_EC2_BUDGET];\n", WORKER_CODE],
+  ["import { provisionInstance } from '../workflows';\nexport const used = [provisionInstance];\n", WORKER_CODE],
+];
+
+/** Imports the client side may use. */
+const CLIENT_ALLOWED: string[] = [
+  "import { Client } from '@temporalio/client';\nexport const used = [Client];\n",
+  "import { randomUUID } from 'node:crypto';\nexport const used = [randomUUID];\n",
+  "import type { NativeConnectionOptions } from '@temporalio/worker';\nexport type Used = NativeConnectionOptions;\n",
+  "import type { provisionInstance } from '../workflows';\nexport type Used = typeof provisionInstance;\n",
+  "import { temporalSettings } from '../config';\nexport const used = [temporalSettings];\n",
+];
+
+const CLIENT_FILES = ['src/client.ts', 'src/config.ts', 'src/cli/lint-fixture.ts', 'src/codec/lint-fixture.ts'];
+
+const TEST_CODE = 'Code under src/ must not import tests, benchmarks or scripts';
+
+/** Imports no production module may use, wherever it is. */
+const PRODUCTION_RESTRICTED: string[] = [
+  "import { main } from '../test/support/crash-worker';\nexport const used = [main];\n",
+  "import { startStack } from '../../scripts/local-stack';\nexport const used = [startStack];\n",
+  "import type { CrashPoint } from '../test/support/crash-worker';\nexport type Used = CrashPoint;\n",
+];
+
+const PRODUCTION_FILES = ['src/worker.ts', ACTIVITY_FILE, 'src/worker/lint-fixture.ts', 'src/common/lint-fixture.ts', 'src/cli/lint-fixture.ts'];
+
 const fixtures: Fixture[] = [
   ...SANDBOXED_FILES.flatMap((filePath) => [...RESTRICTED.map(([code]) => code), ...ALLOWED].map((code) => ({ filePath, code }))),
   ...RESTRICTED.map(([code]) => ({ filePath: ACTIVITY_FILE, code })),
+  ...CLIENT_FILES.flatMap((filePath) => [...CLIENT_RESTRICTED.map(([code]) => code), ...CLIENT_ALLOWED].map((code) => ({ filePath, code }))),
+  ...PRODUCTION_FILES.flatMap((filePath) => PRODUCTION_RESTRICTED.map((code) => ({ filePath, code }))),
 ];
 
 let configFile: string | undefined;
@@ -138,5 +180,30 @@ describe(`in ${ACTIVITY_FILE}`, () => {
 
     expect(outcome.fatalErrorCount).toBe(0);
     expect(restrictedImportErrors(outcome)).toEqual([]);
+  });
+});
+
+describe.each(CLIENT_FILES)('on the client side, in %s', (filePath) => {
+  it.each(CLIENT_RESTRICTED)('refuses %j', (code, message) => {
+    const outcome = outcomeOf(filePath, code);
+
+    expect(outcome.fatalErrorCount).toBe(0);
+    expect(restrictedImportErrors(outcome)).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining(message) })]);
+  });
+
+  it.each(CLIENT_ALLOWED)('allows %j', (code) => {
+    const outcome = outcomeOf(filePath, code);
+
+    expect(outcome.fatalErrorCount).toBe(0);
+    expect(restrictedImportErrors(outcome)).toEqual([]);
+  });
+});
+
+describe.each(PRODUCTION_FILES)('in production code, %s', (filePath) => {
+  it.each(PRODUCTION_RESTRICTED)('refuses %j', (code) => {
+    const outcome = outcomeOf(filePath, code);
+
+    expect(outcome.fatalErrorCount).toBe(0);
+    expect(restrictedImportErrors(outcome)).toEqual([expect.objectContaining({ severity: 2, message: expect.stringContaining(TEST_CODE) })]);
   });
 });

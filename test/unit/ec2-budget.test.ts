@@ -3,7 +3,6 @@ import {
   actionClass,
   applyBudget,
   DEFAULT_EC2_BUDGET,
-  parseBudget,
   throttledCalls,
   TokenBucket,
   type ActionClass,
@@ -160,85 +159,6 @@ describe('actionClass', () => {
     ['CreateTagsCommand', 'mutate'],
   ])('%s -> %s', (command, expected) => {
     expect(actionClass(command)).toBe(expected);
-  });
-});
-
-describe('parseBudget', () => {
-  it('has the documented defaults', () => {
-    expect(DEFAULT_EC2_BUDGET).toEqual({
-      describe: { burst: 50, perSecond: 10 },
-      launch: { burst: 1000, perSecond: 2 },
-      mutate: { burst: 100, perSecond: 2.5 },
-    });
-  });
-
-  it.each<[string, string | undefined]>([
-    ['undefined', undefined],
-    ['empty', ''],
-    ['blank', '  '],
-    ['only commas', ' , '],
-  ])('%s gives the defaults', (_label, text) => {
-    expect(parseBudget(text)).toEqual({
-      describe: { burst: 50, perSecond: 10 },
-      launch: { burst: 1000, perSecond: 2 },
-      mutate: { burst: 100, perSecond: 2.5 },
-    });
-  });
-
-  it.each<[string, Ec2Budget]>([
-    [
-      'describe=20/4',
-      {
-        describe: { burst: 20, perSecond: 4 },
-        launch: { burst: 1000, perSecond: 2 },
-        mutate: { burst: 100, perSecond: 2.5 },
-      },
-    ],
-    [
-      'launch=10/0.5, mutate=5/1',
-      {
-        describe: { burst: 50, perSecond: 10 },
-        launch: { burst: 10, perSecond: 0.5 },
-        mutate: { burst: 5, perSecond: 1 },
-      },
-    ],
-    [
-      ' describe=1/1 ,launch=2/2, mutate=3.5/0.25 ',
-      {
-        describe: { burst: 1, perSecond: 1 },
-        launch: { burst: 2, perSecond: 2 },
-        mutate: { burst: 3.5, perSecond: 0.25 },
-      },
-    ],
-  ])('%p overrides only the classes it names', (text, expected) => {
-    expect(parseBudget(text)).toEqual(expected);
-  });
-
-  it('leaves DEFAULT_EC2_BUDGET alone', () => {
-    parseBudget('describe=1/1,launch=1/1,mutate=1/1');
-    expect(DEFAULT_EC2_BUDGET).toEqual({
-      describe: { burst: 50, perSecond: 10 },
-      launch: { burst: 1000, perSecond: 2 },
-      mutate: { burst: 100, perSecond: 2.5 },
-    });
-  });
-
-  it.each([
-    'describe=20',
-    'other=1/1',
-    'describe=0/1',
-    'describe=5/0',
-    'describe=a/b',
-    'describe=0.5/1',
-    'describe=-1/1',
-    'describe=20/4;launch=1/1',
-    'DESCRIBE=20/4',
-  ])('rejects %p, naming STAGELY_EC2_BUDGET', (text) => {
-    expect(() => parseBudget(text)).toThrow(/STAGELY_EC2_BUDGET/);
-  });
-
-  it('quotes the offending part', () => {
-    expect(() => parseBudget('describe=20/4,other=1/1')).toThrow('"other=1/1"');
   });
 });
 

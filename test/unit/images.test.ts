@@ -1,6 +1,5 @@
 import {
   CANONICAL_UBUNTU_2204_PARAMETER,
-  DEFAULT_REGION,
   EC2_ARCHITECTURE,
   imageParameterPath,
   staticImageFor,
@@ -44,11 +43,5 @@ describe('imageParameterPath', () => {
 describe('EC2_ARCHITECTURE', () => {
   it('maps our architecture names to the ones DescribeImages reports', () => {
     expect(EC2_ARCHITECTURE).toEqual({ amd64: 'x86_64', arm64: 'arm64' });
-  });
-});
-
-describe('DEFAULT_REGION', () => {
-  it('is us-east-1', () => {
-    expect(DEFAULT_REGION).toBe('us-east-1');
   });
 });

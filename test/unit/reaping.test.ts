@@ -12,7 +12,7 @@ import {
   type RunStatus,
 } from '../../src/common/reaping';
 import { REAP_REQUEST, validateReapRequest } from '../../src/common/validate-reap-request';
-import { awsSettings } from '../../src/config';
+import { awsSettings } from '../../src/worker/settings';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const HOUR = 3_600_000;

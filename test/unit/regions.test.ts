@@ -1,4 +1,4 @@
-import { AWS_REGIONS, isKnownRegion } from '../../src/common/regions';
+import { AWS_REGIONS, DEFAULT_REGION, isKnownRegion } from '../../src/common/regions';
 
 describe('isKnownRegion', () => {
   it.each(['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2', 'ap-northeast-1', 'sa-east-1', 'us-gov-west-1', 'cn-north-1'])(
@@ -25,5 +25,12 @@ describe('AWS_REGIONS', () => {
     for (const region of AWS_REGIONS) {
       expect(region).toMatch(/^[a-z]{2}(?:-gov)?-[a-z]+-\d$/);
     }
+  });
+});
+
+describe('DEFAULT_REGION', () => {
+  it('is us-east-1, a known region', () => {
+    expect(DEFAULT_REGION).toBe('us-east-1');
+    expect(isKnownRegion(DEFAULT_REGION)).toBe(true);
   });
 });

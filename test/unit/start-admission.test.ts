@@ -1,5 +1,5 @@
 import type { SlotReserveContext } from '@temporalio/worker';
-import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission, type AdmissionSettings } from '../../src/start-admission';
+import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission, type AdmissionSettings } from '../../src/worker/start-admission';
 
 const SETTINGS: AdmissionSettings = { ...DEFAULT_ADMISSION, initialPerSecond: 10, minPerSecond: 1, maxPerSecond: 12, lateMs: 500, onTimeMs: 250, windowMs: 1000, minSamples: 5 };
 

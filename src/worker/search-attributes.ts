@@ -9,7 +9,7 @@ import type { temporal } from '@temporalio/proto';
 interface HasOperatorService {
   operatorService: Pick<temporal.api.operatorservice.v1.OperatorService, 'listSearchAttributes' | 'addSearchAttributes'>;
 }
-import { SEARCH_ATTRIBUTES } from './common/visibility';
+import { SEARCH_ATTRIBUTES } from '../common/visibility';
 
 /** INDEXED_VALUE_TYPE_KEYWORD in Temporal's API. */
 const KEYWORD = 2;

@@ -1,31 +1,31 @@
-import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+/**
+ * Finds what a launch token launched (its `stagely:provision-token` tag) and, after a launch whose
+ * outcome is unknown, terminates it: the sweep that keeps an unknown outcome from leaking a VM.
+ */
+import { paginateDescribeInstances, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TransientFailureType } from '../common/failures';
 import { PROVISION_TOKEN_TAG } from '../common/tags';
 import type { AwsClients } from './aws-clients';
-import { toStatus, type InstanceStatus } from './describe-instance';
-import { abortSignal } from './ec2-context';
+import { abortSignal } from './cancellation-and-heartbeats';
 import { toApplicationFailure, type FailureOptions } from './ec2-errors';
+import { isShuttingDown, toStatus, type InstanceStatus } from './instance-status';
 
 /** Every instance launched with this token (its tag), in any state but long gone. */
 export async function findLaunchedBy(clients: AwsClients, region: string, clientToken: string, failure: FailureOptions = {}): Promise<InstanceStatus[]> {
   const found: InstanceStatus[] = [];
-  let nextToken: string | undefined;
+  const pages = paginateDescribeInstances(
+    { client: clients.ec2(region) },
+    { Filters: [{ Name: `tag:${PROVISION_TOKEN_TAG}`, Values: [clientToken] }] },
+    { abortSignal: abortSignal() },
+  );
   try {
-    do {
-      const output = await clients.ec2(region).send(
-        new DescribeInstancesCommand({
-          Filters: [{ Name: `tag:${PROVISION_TOKEN_TAG}`, Values: [clientToken] }],
-          ...(nextToken !== undefined && { NextToken: nextToken }),
-        }),
-        { abortSignal: abortSignal() },
-      );
-      for (const instance of output.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
+    for await (const page of pages) {
+      for (const instance of page.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
         if (instance.InstanceId) found.push(toStatus(instance.InstanceId, instance));
       }
-      nextToken = output.NextToken;
-    } while (nextToken);
+    }
   } catch (error) {
     throw toApplicationFailure(error, `DescribeInstances by ${PROVISION_TOKEN_TAG}`, failure);
   }
@@ -58,9 +58,4 @@ export async function terminateLaunchedBy(clients: AwsClients, { region, clientT
     throw ApplicationFailure.retryable(`EC2 did not confirm the termination of ${unconfirmed.join(', ')}`, TransientFailureType.Ec2Unavailable);
   }
   return ids;
-}
-
-/** EC2's own word that billing stops: the instance is shutting down or terminated. */
-export function isShuttingDown(ec2StateName: string | undefined): boolean {
-  return ec2StateName === 'shutting-down' || ec2StateName === 'terminated';
 }

@@ -1,3 +1,7 @@
+/**
+ * Ties an AWS call to its activity attempt: the attempt's cancellation aborts the call, and a long call
+ * heartbeats so that a worker dying under it is noticed in seconds.
+ */
 import { Context } from '@temporalio/activity';
 
 /** The activity's cancellation signal, so a cancelled or timed-out attempt stops its HTTP call. */
