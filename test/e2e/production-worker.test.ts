@@ -69,8 +69,11 @@ it('exposes Prometheus metrics from the Temporal runtime', async () => {
   const text = await response.text();
   expect(text).toMatch(/^temporal_\w+/m);
   expect(text).toContain(`task_queue="${taskQueue}"`);
-  // Start admission's rate, from the worker's own meter.
-  expect(text).toMatch(/^stagely_start_admission_rate\S* 10$/m);
+  // Start admission's rate, from the worker's own meter. It starts at 10 per second and moves with
+  // how this machine kept up with the provision above, so only its floor is certain.
+  const rate = /^stagely_start_admission_rate\S* (\d+(?:\.\d+)?)$/m.exec(text);
+  expect(rate).not.toBeNull();
+  expect(Number(rate?.[1])).toBeGreaterThanOrEqual(1);
 });
 
 it('builds a client that loads none of the worker: no @temporalio/worker, @temporalio/activity, AWS SDK, src/worker or src/activities', () => {

