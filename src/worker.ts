@@ -15,6 +15,7 @@ import { createActivities, regionalClients } from './activities';
 import { dataConverterFromEnv, describeEncryption } from './codec';
 import { awsSettings, describeSettings, temporalSettings, workerTuning, type WorkerTuning } from './config';
 import { armedSeam } from './activities/test-seam';
+import { testProbeAddress } from './activities/tcp-probe';
 import { installRuntime, observabilitySettings, startHealthServer } from './observability';
 import { namespaceId } from './namespace-id';
 import { missingSearchAttributes } from './search-attributes';
@@ -99,6 +100,9 @@ async function main(): Promise<void> {
     }
     log.warn(`TEST SEAM ARMED: activities pause forever at ${seamPoint}`);
   }
+  // Refuses to start when set without STAGELY_ALLOW_TEST_SEAM=1.
+  const resolveProbeAddress = testProbeAddress();
+  if (resolveProbeAddress !== undefined) log.warn(`TEST SEAM ARMED: readiness TCP checks connect to ${process.env.STAGELY_TEST_TCP_TARGET}`);
   const clients = regionalClients({ budget: aws.budget, timeoutMs: aws.ec2TimeoutMs });
   const connection = await NativeConnection.connect(settings.connectionOptions);
   try {
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
         batching: aws.batching,
         reaperRegions: aws.reaperRegions,
         namespaceId: ownNamespaceId,
+        ...(resolveProbeAddress !== undefined && { resolveProbeAddress }),
         ...(admission !== undefined && { foreseenPollStarted: (lateMs: number) => admission.pollStarted(lateMs, Date.now()) }),
       }),
       ...slots(tuning, admission),

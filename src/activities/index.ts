@@ -9,7 +9,7 @@ import { CANONICAL_UBUNTU_2204_PARAMETER, DEFAULT_REGION } from '../common/image
 import type { RunRef } from '../common/reaping';
 import type { AwsClients } from './aws-clients';
 import { DescribeBatcher, type BatchingOptions } from './describe-batcher';
-import { describeInstance, type PollRequest } from './describe-instance';
+import { describeInstance, type InstanceRef, type PollRequest } from './describe-instance';
 import { describeRuns } from './describe-runs';
 import { listManagedInstances } from './list-managed-instances';
 import { ImageCache, resolveImage, type ImageRequest } from './resolve-image';
@@ -18,6 +18,10 @@ import { terminateLaunchedBy, type TokenSweep } from './launched-by';
 import { terminateInstance, type TerminationRequest } from './terminate-instance';
 import { terminateOrphans, type OrphanBatch } from './terminate-orphans';
 import { validateCredentials } from './validate-credentials';
+import { consoleOutputTail } from './console-output';
+import { describeInstanceStatus } from './describe-instance-status';
+import { StatusCheckBatcher } from './status-check-batcher';
+import { probeTcp, type ResolveProbeAddress, type TcpProbe } from './tcp-probe';
 
 export type { AwsClients } from './aws-clients';
 export type { BatchingOptions, PollSchedule } from './describe-batcher';
@@ -30,6 +34,8 @@ export type { TerminationRequest, TerminationResult } from './terminate-instance
 export type { ManagedInstance, ManagedListing } from './list-managed-instances';
 export type { RunDetail, RunLookup } from './describe-runs';
 export type { OrphanBatch } from './terminate-orphans';
+export type { StatusChecks } from './describe-instance-status';
+export type { ProbeOutcome, ProbeTarget, ResolveProbeAddress, TcpProbe } from './tcp-probe';
 
 export interface ActivityOptions {
   /** One client per region; see regionalClients(). */
@@ -61,6 +67,11 @@ export interface ActivityOptions {
    * keeps the runs it already has on schedule (start-admission.ts).
    */
   foreseenPollStarted?: (lateMs: number) => void;
+  /**
+   * Test-only: where a readiness TCP check really connects (moto's instance addresses answer nothing).
+   * The worker sets it only from STAGELY_TEST_TCP_TARGET with STAGELY_ALLOW_TEST_SEAM=1. @default the instance's own address
+   */
+  resolveProbeAddress?: ResolveProbeAddress;
 }
 
 export function createActivities(options: ActivityOptions) {
@@ -68,11 +79,15 @@ export function createActivities(options: ActivityOptions) {
   const parameter = options.imageParameter ?? CANONICAL_UBUNTU_2204_PARAMETER;
   const images = new ImageCache(options.imageCacheTtlMs ?? 60 * 60_000);
   const batcher = options.batching === false ? undefined : new DescribeBatcher(clients.ec2, options.batching ?? {}, options.foreseenPollStarted);
+  const statusBatcher = options.batching === false ? undefined : new StatusCheckBatcher(clients.ec2, options.batching ?? {});
   return {
     resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
     runInstances: (request: LaunchRequest) => runInstances(clients, request, options.namespaceId),
     describeInstance: (request: PollRequest) => describeInstance(clients, request, batcher),
     terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request),
+    describeInstanceStatus: (ref: InstanceRef) => describeInstanceStatus(clients, ref, statusBatcher),
+    consoleOutputTail: async (ref: InstanceRef) => ({ tail: await consoleOutputTail(clients, ref) }),
+    probeTcp: (probe: TcpProbe) => probeTcp({ ...probe, ...options.resolveProbeAddress?.(probe) }),
     terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
     listManagedInstances: async (request: { regions?: string[] }) => {
       const { namespaceId } = options;

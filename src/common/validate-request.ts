@@ -19,6 +19,7 @@ import {
   type Architecture,
   type Size,
 } from './instance-types';
+import { checkReadiness, type ReadinessSpec } from './readiness';
 import { isKnownRegion } from './regions';
 import { provenanceTags, RESERVED_TAG_PREFIX } from './tags';
 
@@ -67,6 +68,8 @@ export interface ProvisionSpec {
   rootVolumeGiB: number;
   ipWaitTimeoutMs: number;
   pollIntervalMs: number;
+  /** What must pass after the public IP (common/readiness.ts); absent: the run is done at the IP. */
+  readiness?: ReadinessSpec;
 }
 
 export interface SpecProblem {
@@ -92,6 +95,7 @@ const KNOWN_FIELDS: readonly (keyof ProvisionRequest)[] = [
   'rootVolumeGiB',
   'ipWaitTimeout',
   'pollInterval',
+  'readiness',
 ];
 
 const ARCHITECTURE_ALIASES: Readonly<Record<string, Architecture>> = {
@@ -158,6 +162,7 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
   const rootVolumeGiB = checkRootVolume(input.rootVolumeGiB, size, problem);
   const ipWaitTimeoutMs = checkDuration(input.ipWaitTimeout, 'ipWaitTimeout', DEFAULT_IP_WAIT_TIMEOUT_MS, IP_WAIT_TIMEOUT_BOUNDS_MS, problem);
   const pollIntervalMs = checkDuration(input.pollInterval, 'pollInterval', DEFAULT_POLL_INTERVAL_MS, POLL_INTERVAL_BOUNDS_MS, problem);
+  const readiness = checkReadiness(input.readiness, problem);
 
   if (
     problems.length > 0 ||
@@ -170,7 +175,8 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
     securityGroupIds === undefined ||
     rootVolumeGiB === undefined ||
     ipWaitTimeoutMs === undefined ||
-    pollIntervalMs === undefined
+    pollIntervalMs === undefined ||
+    readiness === undefined
   ) {
     return { ok: false, problems: listed(problems) };
   }
@@ -189,6 +195,7 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
   };
   if (imageId !== undefined) spec.imageId = imageId;
   if (userData !== undefined) spec.userData = userData;
+  if (readiness !== null) spec.readiness = readiness;
   return { ok: true, spec };
 }
 
@@ -235,7 +242,7 @@ function listed(problems: SpecProblem[]): SpecProblem[] {
  * A caller's field or tag name as problems name it: at most 40 characters. Only the start of a huge
  * name is looked at (84 UTF-16 units hold more than 40 code points), so a 1 MB name costs nothing.
  */
-function fieldName(name: string): string {
+export function fieldName(name: string): string {
   return truncate(name.length > 84 ? name.slice(0, 84) : name, 40);
 }
 
@@ -245,7 +252,7 @@ export function describeProblems(problems: readonly SpecProblem[]): string {
   return `Invalid provision request (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${list}. Fix the request and start the provision again; nothing was launched.`;
 }
 
-type Report = (field: string, message: string) => void;
+export type Report = (field: string, message: string) => void;
 
 function checkEnum<T extends string>(
   value: unknown,
@@ -404,7 +411,7 @@ function isSpotFallback(value: unknown): value is SpotFallback {
   return typeof value === 'string' && (SPOT_FALLBACKS as readonly string[]).includes(value);
 }
 
-function checkDuration(
+export function checkDuration(
   value: unknown,
   field: string,
   fallback: number,
@@ -425,7 +432,7 @@ function checkDuration(
   return ms;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
