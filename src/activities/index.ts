@@ -87,7 +87,7 @@ export function createActivities(options: ActivityOptions) {
     terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request),
     describeInstanceStatus: (ref: InstanceRef) => describeInstanceStatus(clients, ref, statusBatcher),
     consoleOutputTail: async (ref: InstanceRef) => ({ tail: await consoleOutputTail(clients, ref) }),
-    probeTcp: (probe: TcpProbe) => probeTcp({ ...probe, ...options.resolveProbeAddress?.(probe) }),
+    probeTcp: (probe: TcpProbe) => probeTcp({ ...probe, ...options.resolveProbeAddress?.({ host: probe.host, port: probe.port }) }),
     terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
     listManagedInstances: async (request: { regions?: string[] }) => {
       const { namespaceId } = options;

@@ -156,6 +156,8 @@ describe('probeTcp', () => {
     try {
       const { probeTcp } = createActivities({ clients, resolveProbeAddress: () => ({ host: listener.host, port: listener.port }) });
       expect(await runActivity(probeTcp, { host: '203.0.113.10', port: 22 })).toEqual({ accepted: true });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(listener.accepted()).toBe(1);
     } finally {
       await listener.close();
     }
