@@ -398,6 +398,8 @@ async function waitForReady(
   let checksOk = !readiness.statusChecks;
   let tcpOk = tcpPort === undefined;
   const seen: NotReadyDetails = {};
+  /** A gone state the status checks saw: the VM will never be ready, so the wait ends at once. */
+  let goneAs: string | undefined;
   let round = 0;
   let pollAt = Date.now();
   for (;;) {
@@ -409,12 +411,13 @@ async function waitForReady(
       );
       if (checks) {
         seen.statusChecks = { instance: checks.instance, system: checks.system };
-        checksOk = checks.instance === 'ok' && checks.system === 'ok';
         answeredAt = checks.checkedAt;
+        if (isGone(checks.state)) goneAs = checks.state;
+        else checksOk = checks.instance === 'ok' && checks.system === 'ok';
         log.info('Status checks', { instanceId, round, state: checks.state, instance: checks.instance, system: checks.system });
       }
     }
-    if (!tcpOk && tcpPort !== undefined) {
+    if (!tcpOk && tcpPort !== undefined && goneAs === undefined) {
       if (host === undefined || host === '') {
         seen.lastTcpError = `the instance has no ${readiness.address} address`;
       } else {
@@ -439,7 +442,9 @@ async function waitForReady(
       return { readyAt: new Date(now).toISOString(), readiness: checked };
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw await notReady(ref, seen, { checksOk, tcpOk, waitedMs: deadline - waitFrom, timeoutMs: readiness.timeoutMs, cutShortBy });
+    if (remaining <= 0 || goneAs !== undefined) {
+      throw await notReady(ref, seen, { checksOk, tcpOk, goneAs, waitedMs: deadline - waitFrom, timeoutMs: readiness.timeoutMs, cutShortBy });
+    }
     pollAt = nextPollAt(pollAt, now, pollIntervalMs);
     await sleep(Math.min(pollAt - now, remaining));
   }
@@ -449,7 +454,7 @@ async function waitForReady(
 async function notReady(
   { region, instanceId }: InstanceRef,
   seen: NotReadyDetails,
-  wait: { checksOk: boolean; tcpOk: boolean; waitedMs: number; timeoutMs: number; cutShortBy: string | undefined },
+  wait: { checksOk: boolean; tcpOk: boolean; goneAs: string | undefined; waitedMs: number; timeoutMs: number; cutShortBy: string | undefined },
 ): Promise<ApplicationFailure> {
   const details: NotReadyDetails = { ...seen };
   try {
@@ -470,9 +475,13 @@ async function notReady(
     wait.cutShortBy !== undefined
       ? `${formatDuration(wait.waitedMs)} after its public IP (cut short from readiness.timeout ${formatDuration(wait.timeoutMs)} so the instance could be terminated before the workflow's ${wait.cutShortBy} closes the run)`
       : `${formatDuration(wait.timeoutMs)} after its public IP`;
+  const what =
+    wait.goneAs !== undefined
+      ? `Instance ${instanceId} reached state "${wait.goneAs}" before it was ready (spot interruption, a failed host, a shutdown from inside, or someone stopped it)`
+      : `Instance ${instanceId} was not ready ${within}`;
   return ApplicationFailure.create({
     type: FailureType.NotReady,
-    message: `Instance ${instanceId} was not ready ${within}: ${failing.join('; ')}. It has been terminated. The failure's details hold the tail of its console output (a failed boot or cloud-init shows there); fix the user data, image or security groups, or raise readiness.timeout, then retry.`,
+    message: `${what}: ${failing.join('; ')}. It has been terminated. The failure's details hold the tail of its console output (a failed boot or cloud-init shows there); fix the user data, image or security groups, or raise readiness.timeout, then retry.`,
     nonRetryable: true,
     details: [details],
   });

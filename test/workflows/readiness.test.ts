@@ -178,3 +178,24 @@ it('shows waiting-for-ready with its deadline while it waits, and a cancellation
   expect(Date.parse(status.readyDeadline ?? '')).toBeGreaterThan(Date.parse(status.deadline ?? ''));
   expect((await instancesTagged(moto, 'test', marker)).filter(isRunningOrPending)).toEqual([]);
 });
+
+it('ends the wait at once as NotReady when the status checks show the instance gone, and terminates it', async () => {
+  proxy.rewrite = (request, body) => (request.action === 'DescribeInstanceStatus' ? body.replace(/<name>running<\/name>/, '<name>stopped</name>') : body);
+  const marker = uniqueName('gone');
+  const probed: ProbeTarget[] = [];
+
+  const { error } = await provision(
+    { size: 'small', architecture: 'amd64', tags: { test: marker }, pollInterval: '5s', readiness: { statusChecks: true, tcpPort: 22, timeout: '30m' } },
+    (target) => {
+      probed.push(target);
+      return refusing;
+    },
+  );
+
+  const failure = (error as WorkflowFailedError).cause as ApplicationFailure;
+  expect(failure.type).toBe('NotReady');
+  expect(failure.message).toContain('reached state "stopped" before it was ready');
+  expect(statusCalls()).toHaveLength(1);
+  expect(probed).toEqual([]);
+  expect((await instancesTagged(moto, 'test', marker)).filter(isRunningOrPending)).toEqual([]);
+});
