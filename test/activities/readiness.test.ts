@@ -2,9 +2,10 @@
  * The readiness activities: EC2's status checks and console output against moto (behind the recording
  * proxy), their batching, and the TCP probe against listeners the test opens.
  */
-import { RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { createActivities } from '../../src/activities';
 import { tailOf } from '../../src/activities/console-output';
+import { applyBudget, DEFAULT_EC2_BUDGET } from '../../src/activities/ec2-budget';
 import { runActivity } from '../support/activity-env';
 import { startEc2FaultProxy, type Ec2FaultProxy } from '../support/ec2-fault-proxy';
 import { endpointClients, motoEc2Client, motoEndpoint } from '../support/env';
@@ -64,6 +65,27 @@ describe('describeInstanceStatus', () => {
     expect(all.map((c) => [c?.instanceId, c?.instance, c?.system])).toEqual(ids.map((id) => [id, 'ok', 'ok']));
     expect(statusCalls()).toHaveLength(1);
     expect(idsIn(statusCalls()[0]?.params ?? {})).toEqual([...ids].sort());
+  });
+
+  it('waits for its budget token with the batch open, so reads arriving meanwhile join it', async () => {
+    const budgeted = new EC2Client({ region, endpoint: proxy.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    // One call at once, then one every 500 ms.
+    applyBudget(budgeted, { ...DEFAULT_EC2_BUDGET, describe: { burst: 1, perSecond: 2 } });
+    try {
+      const { describeInstanceStatus } = createActivities({ clients: { ec2: () => budgeted, ssm: clients.ssm }, batching: { windowMs: 20 } });
+      const read = (instanceId: string) => runActivity(describeInstanceStatus, { region, instanceId });
+      const first = read(ids[0] ?? ''); // spends the only token
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const second = ids.slice(1, 3).map(read); // waits about 400 ms for the next token
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const late = ids.slice(3).map(read); // arrives while the second batch waits: joins it
+      const all = await Promise.all([first, ...second, ...late]);
+
+      expect(all.map((c) => c?.instance)).toEqual(ids.map(() => 'ok'));
+      expect(statusCalls().map((r) => idsIn(r.params).length)).toEqual([1, ids.length - 1]);
+    } finally {
+      budgeted.destroy();
+    }
   });
 
   it('makes one call per read with batching off', async () => {
