@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeConnection, type Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, regionalClients, type PauseHook } from './activities';
+import { createActivities, regionalClients, type ActivityDependencies } from './activities';
 import { dataConverterFromEnv, describeEncryption } from './codec';
 import { describeSettings, temporalSettings } from './config';
 import { namespaceId } from './worker/namespace-id';
@@ -76,7 +76,13 @@ function slots(tuning: WorkerTuning, admission: StartAdmission | undefined): Par
   };
 }
 
-async function runWorker(pauseAt: PauseHook | undefined): Promise<void> {
+/**
+ * What only a test entry point wires (test/support/test-worker.ts): a pause at a crash point, and where
+ * readiness TCP checks really connect. The production entry point passes none.
+ */
+export type TestHooks = Pick<ActivityDependencies, 'pauseAt' | 'resolveProbeAddress'>;
+
+async function runWorker(hooks: TestHooks): Promise<void> {
   const observability = observabilitySettings();
   const runtime = installRuntime(observability);
   const log = runtime.logger;
@@ -124,7 +130,7 @@ async function runWorker(pauseAt: PauseHook | undefined): Promise<void> {
         reaperRegions: aws.reaperRegions,
         namespaceId: ownNamespaceId,
         ...(admission !== undefined && { foreseenPollStarted: (lateMs: number) => admission.pollStarted(lateMs, Date.now()) }),
-        ...(pauseAt !== undefined && { pauseAt }),
+        ...hooks,
       }),
       ...slots(tuning, admission),
       maxCachedWorkflows: tuning.maxCachedWorkflows,
@@ -162,8 +168,8 @@ async function runWorker(pauseAt: PauseHook | undefined): Promise<void> {
 }
 
 /** Runs the worker until it is stopped; if it cannot start or fails, says why and exits 1. */
-export function main(pauseAt?: PauseHook): void {
-  runWorker(pauseAt).catch((error: unknown) => {
+export function main(hooks: TestHooks = {}): void {
+  runWorker(hooks).catch((error: unknown) => {
     console.error('Worker failed:', error instanceof Error ? error.message : error);
     process.exit(1);
   });

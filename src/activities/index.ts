@@ -10,7 +10,7 @@ import { DEFAULT_REGION } from '../common/regions';
 import type { RunRef } from '../common/reaping';
 import type { AwsClients } from './aws-clients';
 import { DescribeBatcher, type BatchingOptions } from './describe-batcher';
-import { describeInstance, type PollRequest } from './describe-instance';
+import { describeInstance, type InstanceRef, type PollRequest } from './describe-instance';
 import { describeRuns } from './describe-runs';
 import { listManagedInstances } from './list-managed-instances';
 import { ImageCache, resolveImage, type ImageRequest } from './resolve-image';
@@ -19,6 +19,10 @@ import { terminateLaunchedBy, type TokenSweep } from './launch-token-sweep';
 import { terminateInstance, type TerminationRequest } from './terminate-instance';
 import { terminateOrphans, type OrphanBatch } from './terminate-orphans';
 import { validateCredentials } from './validate-credentials';
+import { consoleOutputTail } from './console-output';
+import { describeInstanceStatus } from './describe-instance-status';
+import { StatusCheckBatcher } from './status-check-batcher';
+import { probeTcp, type ResolveProbeAddress, type TcpProbe } from './tcp-probe';
 
 export type { AwsClients } from './aws-clients';
 export type { BatchingOptions, PollSchedule } from './describe-batcher';
@@ -32,6 +36,8 @@ export type { TerminationRequest, TerminationResult } from './terminate-instance
 export type { ManagedListing } from './list-managed-instances';
 export type { RunDetail, RunLookup } from './describe-runs';
 export type { OrphanBatch } from './terminate-orphans';
+export type { StatusChecks } from './describe-instance-status';
+export type { ProbeOutcome, ProbeTarget, ResolveProbeAddress, TcpProbe } from './tcp-probe';
 
 /** Where a test may hold an activity: EC2 accepted the launch but the activity has not completed; mid-poll; mid-termination. */
 export type PausePoint = 'after-run-instances' | 'in-poll' | 'in-terminate';
@@ -75,6 +81,11 @@ export interface ActivityDependencies {
    * there. The production worker never sets it. @default none
    */
   pauseAt?: PauseHook;
+  /**
+   * Test-only: where a readiness TCP check really connects (moto's instance addresses answer nothing).
+   * The worker sets it only from STAGELY_TEST_TCP_TARGET with STAGELY_ALLOW_TEST_SEAM=1. @default the instance's own address
+   */
+  resolveProbeAddress?: ResolveProbeAddress;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -82,11 +93,15 @@ export function createActivities(dependencies: ActivityDependencies) {
   const parameter = dependencies.imageParameter ?? CANONICAL_UBUNTU_2204_PARAMETER;
   const images = new ImageCache(dependencies.imageCacheTtlMs ?? 60 * 60_000);
   const batcher = dependencies.batching === false ? undefined : new DescribeBatcher(clients.ec2, dependencies.batching ?? {}, dependencies.foreseenPollStarted);
+  const statusBatcher = dependencies.batching === false ? undefined : new StatusCheckBatcher(clients.ec2, dependencies.batching ?? {});
   return {
     resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
     runInstances: (request: LaunchRequest) => runInstances(clients, request, dependencies.namespaceId, dependencies.pauseAt),
     describeInstance: (request: PollRequest) => describeInstance(clients, request, batcher, dependencies.pauseAt),
     terminateInstance: (request: TerminationRequest) => terminateInstance(clients, request, dependencies.pauseAt),
+    describeInstanceStatus: (ref: InstanceRef) => describeInstanceStatus(clients, ref, statusBatcher),
+    consoleOutputTail: async (ref: InstanceRef) => ({ tail: await consoleOutputTail(clients, ref) }),
+    probeTcp: (probe: TcpProbe) => probeTcp({ ...probe, ...dependencies.resolveProbeAddress?.({ host: probe.host, port: probe.port }) }),
     terminateLaunchedBy: (sweep: TokenSweep) => terminateLaunchedBy(clients, sweep),
     listManagedInstances: async (request: { regions?: string[] }) => {
       const { namespaceId } = dependencies;

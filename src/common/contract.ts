@@ -94,8 +94,47 @@ export interface ProvisionRequest {
    * @default "5m"
    */
   ipWaitTimeout?: Duration;
-  /** How often to look for the public IP: "5s" or milliseconds; from 1s to 1m. @default "5s" */
+  /** How often to look for the public IP (and, with `readiness`, to check): "5s" or milliseconds; from 1s to 1m. @default "5s" */
   pollInterval?: Duration;
+  /** Wait, after the public IP, until the VM is usable (docs/readiness.md). Absent: done at the IP. */
+  readiness?: ReadinessRequest;
+}
+
+/** What "ready" means for a provision: each check given must pass, within `timeout` of the IP. */
+export interface ReadinessRequest {
+  /** Wait for EC2's instance and system status checks to be "ok" (minutes on real EC2). @default false */
+  statusChecks?: boolean;
+  /**
+   * Wait until a TCP connection to this port of the instance is accepted.
+   * @minimum 1
+   * @maximum 65535
+   * @asType integer
+   */
+  tcpPort?: number;
+  /** Which of the instance's addresses the TCP check connects to. @default "public" */
+  address?: 'public' | 'private';
+  /** How long the checks may take, counted from the public IP: "10m" or milliseconds (30s-1h). @default "10m" */
+  timeout?: Duration;
+}
+
+/** What a ready provision passed (the result's `readiness`). */
+export interface ReadinessResult {
+  /** Present when the request asked for status checks: both were "ok". */
+  statusChecks?: 'ok';
+  /** Present when the request asked for a TCP check: the port that accepted a connection. */
+  tcpPort?: number;
+  /** The address the TCP check connected to ("public" or "private"). */
+  address: 'public' | 'private';
+}
+
+/** Details of a `NotReady` failure: what the checks saw last. */
+export interface NotReadyDetails {
+  /** EC2's last instance and system status ("initializing", "impaired", ...), when status checks were asked for and seen. */
+  statusChecks?: { instance: string; system: string };
+  /** Why the last TCP connection failed, when a TCP check was asked for. */
+  lastTcpError?: string;
+  /** The last 4 KiB of the instance's console output, decoded; absent when EC2 had none or the call failed. */
+  consoleOutputTail?: string;
 }
 
 /** A tag value: at most 256 characters. @maxLength 256 */
@@ -133,6 +172,10 @@ export interface ProvisionResult {
   fallbackReason?: string;
   /** Every launch attempt, in order; the last launched the instance. */
   attempts: LaunchAttempt[];
+  /** When every readiness check had passed (ISO-8601); present when the request asked for `readiness`. */
+  readyAt?: string;
+  /** What was checked; present when the request asked for `readiness`. */
+  readiness?: ReadinessResult;
 }
 
 export type ProvisionPhase =
@@ -140,6 +183,7 @@ export type ProvisionPhase =
   | 'resolving-image'
   | 'launching'
   | 'waiting-for-ip'
+  | 'waiting-for-ready'
   | 'terminating'
   | 'succeeded'
   | 'failed'
@@ -156,6 +200,8 @@ export interface ProvisionStatus {
   deadline?: string;
   /** The instance state seen by the latest poll. */
   lastState?: InstanceState;
+  /** When the wait for readiness gives up (ISO-8601); set once it has begun. */
+  readyDeadline?: string;
 }
 
 /** Input of the `validateCredentials` workflow. */

@@ -20,6 +20,11 @@ export const FailureType = {
   PublicIpTimeout: 'PublicIpTimeout',
   /** The instance stopped or terminated before it had a public IP; it was terminated. */
   InstanceLost: 'InstanceLost',
+  /**
+   * The request's `readiness` checks did not pass before their timeout; the instance was terminated.
+   * Details: NotReadyDetails (the last status checks, the last TCP error, the console output's tail).
+   */
+  NotReady: 'NotReady',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

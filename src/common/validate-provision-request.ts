@@ -33,6 +33,7 @@ import {
   type Architecture,
   type Size,
 } from './instance-types';
+import { checkReadiness, type ReadinessSpec } from './readiness';
 import { provenanceTags, RESERVED_TAG_PREFIX } from './tags';
 
 /** EC2 refuses user data over 16 KiB (before base64). */
@@ -75,6 +76,8 @@ export interface ProvisionSpec {
   rootVolumeGiB: number;
   ipWaitTimeoutMs: number;
   pollIntervalMs: number;
+  /** What must pass after the public IP (common/readiness.ts); absent: the run is done at the IP. */
+  readiness?: ReadinessSpec;
 }
 
 export type SpecCheck = { ok: true; spec: ProvisionSpec } | { ok: false; problems: Problem[] };
@@ -99,6 +102,7 @@ const KNOWN_FIELDS: readonly (keyof ProvisionRequest)[] = [
   'rootVolumeGiB',
   'ipWaitTimeout',
   'pollInterval',
+  'readiness',
 ];
 
 const ARCHITECTURE_ALIASES: Readonly<Record<string, Architecture>> = {
@@ -148,6 +152,7 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
   const rootVolumeGiB = checkRootVolume(input.rootVolumeGiB, size, problem);
   const ipWaitTimeoutMs = checkDuration(input.ipWaitTimeout, 'ipWaitTimeout', DEFAULT_IP_WAIT_TIMEOUT_MS, IP_WAIT_TIMEOUT_BOUNDS_MS, problem);
   const pollIntervalMs = checkDuration(input.pollInterval, 'pollInterval', DEFAULT_POLL_INTERVAL_MS, POLL_INTERVAL_BOUNDS_MS, problem);
+  const readiness = checkReadiness(input.readiness, problem);
 
   if (
     problems.length > 0 ||
@@ -160,7 +165,8 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
     securityGroupIds === undefined ||
     rootVolumeGiB === undefined ||
     ipWaitTimeoutMs === undefined ||
-    pollIntervalMs === undefined
+    pollIntervalMs === undefined ||
+    readiness === undefined
   ) {
     return { ok: false, problems: listed(problems) };
   }
@@ -179,6 +185,7 @@ export function validateProvisionRequest(input: unknown): SpecCheck {
   };
   if (imageId !== undefined) spec.imageId = imageId;
   if (userData !== undefined) spec.userData = userData;
+  if (readiness !== null) spec.readiness = readiness;
   return { ok: true, spec };
 }
 

@@ -1,7 +1,8 @@
 /**
  * provisionInstance: validate, resolve the image, launch one EC2 instance (falling back from spot to
  * on-demand and across equivalent types and subnets when AWS is out of capacity or does not offer the
- * type there), and wait durably for its public IP. docs/launch.md walks through the edge cases.
+ * type there), and wait durably for its public IP, then, when the request asks, until the VM is ready
+ * (docs/readiness.md). docs/launch.md walks through the edge cases.
  *
  * Whatever was launched is terminated whenever the run does not succeed — deadline, lost instance,
  * activity failure or cancellation — so a failed run never leaves a VM running on the bill.
@@ -25,6 +26,8 @@ import type { InstanceRef, InstanceStatus, PollSchedule, ResolvedImage } from '.
 import {
   STATUS_QUERY,
   type LaunchAttempt,
+  type NotReadyDetails,
+  type ReadinessResult,
   type ProvisionRequest,
   type ProvisionResult,
   type ProvisionStatus,
@@ -37,6 +40,7 @@ import { exhaustedFailureType, launchRefusal, type LaunchFailure, type RefusalKi
 import { isGone } from '../common/instance-state';
 import { ipDeadline, type RunLimits } from '../common/ip-deadline';
 import { describeProblems } from '../common/field-checks';
+import { TCP_ATTEMPT_TIMEOUT_MS, type ReadinessSpec } from '../common/readiness';
 import { PROVISION_REQUEST, validateProvisionRequest, type ProvisionSpec } from '../common/validate-provision-request';
 import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../common/visibility';
 import { call, callLocal, CLEANUP, LAUNCH, LOCAL_POLL, POLL, SETUP } from './activity-profiles';
@@ -112,6 +116,8 @@ async function provision(request: ProvisionRequest, status: ProvisionStatus): Pr
       };
       if (launched.candidate.subnetId !== undefined) result.subnetId = launched.candidate.subnetId;
       if (launcher.fallbackReason !== undefined) result.fallbackReason = launcher.fallbackReason;
+      // Without readiness in the request no command is added, so recorded runs replay as they ran.
+      if (spec.readiness !== undefined) Object.assign(result, await waitForReady(launched, ready, spec.readiness, spec.pollIntervalMs, status));
       return result;
     } catch (error) {
       status.phase = 'terminating';
@@ -347,12 +353,17 @@ function runLimits(): RunLimits {
  * Permanent failures (credentials, for example) and cancellation still end the run.
  */
 async function describeOrSkip(ref: InstanceRef, pollNumber: number, tick?: PollSchedule): Promise<InstanceStatus | null | undefined> {
+  const summary = `Poll ${ref.instanceId} for a public IP (#${pollNumber})`;
+  // On ticks, a poll is a local activity and says which tick it is for, so the worker can ask EC2
+  // about every run due on a tick in one call, at the tick.
+  const activities = tick !== undefined ? callLocal(LOCAL_POLL, summary) : call(POLL, summary);
+  return orSkip(() => activities.describeInstance({ region: ref.region, instanceId: ref.instanceId, ...tick }));
+}
+
+/** The call's answer, or undefined when it failed retryably after its retries (see describeOrSkip). */
+async function orSkip<T>(attempt: () => Promise<T>): Promise<T | undefined> {
   try {
-    const summary = `Poll ${ref.instanceId} for a public IP (#${pollNumber})`;
-    // On ticks, a poll is a local activity and says which tick it is for, so the worker can ask EC2
-    // about every run due on a tick in one call, at the tick.
-    const activities = tick !== undefined ? callLocal(LOCAL_POLL, summary) : call(POLL, summary);
-    return await activities.describeInstance({ region: ref.region, instanceId: ref.instanceId, ...tick });
+    return await attempt();
   } catch (error) {
     if (isCancellation(error)) throw error;
     // A local activity's failure arrives as the ApplicationFailure itself (or a TimeoutFailure); an
@@ -361,6 +372,120 @@ async function describeOrSkip(ref: InstanceRef, pollNumber: number, tick?: PollS
     if (cause instanceof ApplicationFailure ? cause.nonRetryable : !(cause instanceof TimeoutFailure || error instanceof ActivityFailure)) throw error;
     return undefined;
   }
+}
+
+/**
+ * Waits, after the public IP, until every readiness check the request asked for has passed: EC2's
+ * status checks "ok", a TCP connection accepted. Checks on the same shared ticks as the IP polls
+ * (local activities, so runs due together share DescribeInstanceStatus calls), each check until it
+ * passes once. At the deadline, fails as NotReady with what it saw last and the console output's tail.
+ */
+async function waitForReady(
+  ref: Launched,
+  ip: InstanceStatus & { publicIp: string },
+  readiness: ReadinessSpec,
+  pollIntervalMs: number,
+  status: ProvisionStatus,
+): Promise<{ readyAt: string; readiness: ReadinessResult }> {
+  const { region, instanceId } = ref;
+  // Counted from the IP on the workflow clock; cut short like the IP wait when a run time-out would
+  // otherwise close the run before compensation ran.
+  const waitFrom = Date.now();
+  const { at: deadline, cutShortBy } = ipDeadline(waitFrom, readiness.timeoutMs, runLimits());
+  status.phase = 'waiting-for-ready';
+  status.readyDeadline = new Date(deadline).toISOString();
+  const host = readiness.address === 'private' ? ip.privateIp : ip.publicIp;
+  const { tcpPort } = readiness;
+  let checksOk = !readiness.statusChecks;
+  let tcpOk = tcpPort === undefined;
+  const seen: NotReadyDetails = {};
+  /** A gone state the status checks saw: the VM will never be ready, so the wait ends at once. */
+  let goneAs: string | undefined;
+  let round = 0;
+  let pollAt = Date.now();
+  for (;;) {
+    round += 1;
+    let answeredAt = 0;
+    if (!checksOk) {
+      const checks = await orSkip(() =>
+        callLocal(LOCAL_POLL, `Status checks of ${instanceId} (#${round})`).describeInstanceStatus({ region, instanceId }),
+      );
+      if (checks) {
+        seen.statusChecks = { instance: checks.instance, system: checks.system };
+        answeredAt = checks.checkedAt;
+        if (isGone(checks.state)) goneAs = checks.state;
+        else checksOk = checks.instance === 'ok' && checks.system === 'ok';
+        log.info('Status checks', { instanceId, round, state: checks.state, instance: checks.instance, system: checks.system });
+      }
+    }
+    if (!tcpOk && tcpPort !== undefined && goneAs === undefined) {
+      if (host === undefined || host === '') {
+        seen.lastTcpError = `the instance has no ${readiness.address} address`;
+      } else {
+        const probe = await orSkip(() =>
+          callLocal(LOCAL_POLL, `Connect to ${host}:${tcpPort} (#${round})`).probeTcp({ host, port: tcpPort, timeoutMs: TCP_ATTEMPT_TIMEOUT_MS }),
+        );
+        if (probe?.accepted) {
+          tcpOk = true;
+          delete seen.lastTcpError;
+        } else if (probe !== undefined) {
+          seen.lastTcpError = probe.error;
+        }
+        log.info('TCP check', { instanceId, round, accepted: tcpOk, error: seen.lastTcpError ?? null });
+      }
+    }
+    const now = Math.max(Date.now(), answeredAt);
+    if (checksOk && tcpOk) {
+      const checked: ReadinessResult = { address: readiness.address };
+      if (readiness.statusChecks) checked.statusChecks = 'ok';
+      if (tcpPort !== undefined) checked.tcpPort = tcpPort;
+      log.info('Instance ready', { instanceId, rounds: round });
+      return { readyAt: new Date(now).toISOString(), readiness: checked };
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0 || goneAs !== undefined) {
+      throw await notReady(ref, seen, { checksOk, tcpOk, goneAs, waitedMs: deadline - waitFrom, timeoutMs: readiness.timeoutMs, cutShortBy });
+    }
+    pollAt = nextPollAt(pollAt, now, pollIntervalMs);
+    await sleep(Math.min(pollAt - now, remaining));
+  }
+}
+
+/** The NotReady failure: which checks had not passed, what they saw last, and the console output's tail. */
+async function notReady(
+  { region, instanceId }: InstanceRef,
+  seen: NotReadyDetails,
+  wait: { checksOk: boolean; tcpOk: boolean; goneAs: string | undefined; waitedMs: number; timeoutMs: number; cutShortBy: string | undefined },
+): Promise<ApplicationFailure> {
+  const details: NotReadyDetails = { ...seen };
+  try {
+    const output = await call(POLL, `Read the console output of ${instanceId}`).consoleOutputTail({ region, instanceId });
+    if (output.tail !== undefined) details.consoleOutputTail = output.tail;
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    // Best effort: the failure matters more than its evidence.
+    log.warn('Could not read the console output', { instanceId, error: errorMessage(error) });
+  }
+  const failing: string[] = [];
+  if (!wait.checksOk) {
+    const last = seen.statusChecks;
+    failing.push(last === undefined ? 'EC2 listed no status checks' : `status checks not ok (instance ${last.instance}, system ${last.system})`);
+  }
+  if (!wait.tcpOk) failing.push(`TCP check failing (${seen.lastTcpError ?? 'not tried'})`);
+  const within =
+    wait.cutShortBy !== undefined
+      ? `${formatDuration(wait.waitedMs)} after its public IP (cut short from readiness.timeout ${formatDuration(wait.timeoutMs)} so the instance could be terminated before the workflow's ${wait.cutShortBy} closes the run)`
+      : `${formatDuration(wait.timeoutMs)} after its public IP`;
+  const what =
+    wait.goneAs !== undefined
+      ? `Instance ${instanceId} reached state "${wait.goneAs}" before it was ready (spot interruption, a failed host, a shutdown from inside, or someone stopped it)`
+      : `Instance ${instanceId} was not ready ${within}`;
+  return ApplicationFailure.create({
+    type: FailureType.NotReady,
+    message: `${what}: ${failing.join('; ')}. It has been terminated. The failure's details hold the tail of its console output (a failed boot or cloud-init shows there); fix the user data, image or security groups, or raise readiness.timeout, then retry.`,
+    nonRetryable: true,
+    details: [details],
+  });
 }
 
 /**

@@ -4,7 +4,7 @@
  * (b) in the middle of a poll,
  * (c) in the middle of compensation.
  * The first worker is frozen at the exact point by the test seam (STAGELY_TEST_SEAM, wired by
- * test/support/crash-worker.ts), then killed; the second is the production entry point, src/worker.ts.
+ * test/support/test-worker.ts), then killed; the second is the production entry point, src/worker.ts.
  * Each worker is one node process (node --import tsx), so its PID is the worker's own.
  */
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
@@ -18,7 +18,7 @@ import { startProvision } from '../../src/client';
 import type { ProvisionRequest } from '../../src/common/contract';
 import { WORKFLOW_ID_TAG } from '../../src/common/tags';
 import { instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
-import type { CrashPoint } from '../support/crash-worker';
+import type { CrashPoint } from '../support/test-worker';
 import { killHard, lineContaining } from '../support/process-output';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
@@ -45,7 +45,7 @@ function workerEnv(taskQueue: string, identity: string, seam?: CrashPoint): Node
   };
 }
 
-const CRASH_WORKER = join(PROJECT_ROOT, 'test', 'support', 'crash-worker.ts');
+const CRASH_WORKER = join(PROJECT_ROOT, 'test', 'support', 'test-worker.ts');
 
 async function worker(taskQueue: string, identity: string, seam?: CrashPoint): Promise<ManagedProcess> {
   const entry = seam !== undefined ? CRASH_WORKER : join(PROJECT_ROOT, 'src', 'worker.ts');

@@ -3,7 +3,7 @@
  * every call so tests can assert what the workflow asked for.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Activities, ImageRequest, InstanceRef, InstanceStatus, LaunchRequest, ResolvedImage } from '../../src/activities';
+import type { Activities, ImageRequest, InstanceRef, InstanceStatus, LaunchRequest, ProbeOutcome, ResolvedImage, StatusChecks } from '../../src/activities';
 
 export interface FakeActivityScript {
   /** What each describe call returns (1-based call number and the instance asked about). May throw. */
@@ -14,6 +14,10 @@ export interface FakeActivityScript {
   /** The unknown-outcome sweep; the default finds nothing. */
   sweep?: (clientToken: string) => Promise<string[]>;
   image?: (request: ImageRequest) => Promise<ResolvedImage>;
+  /** What each readiness status read returns (1-based call number); the default: both checks ok. */
+  statusChecks?: (call: number, instanceId: string) => StatusChecks | null;
+  /** What each readiness TCP attempt returns (1-based); the default: accepted. */
+  probe?: (call: number) => ProbeOutcome;
 }
 
 export interface FakeActivityCalls {
@@ -23,10 +27,17 @@ export interface FakeActivityCalls {
   terminated: string[];
   /** Client tokens of launches the workflow swept after an unknown outcome. */
   swept: string[];
+  /** Instances whose status checks were read, one entry per read. */
+  statusRead: string[];
+  /** host:port of each TCP attempt. */
+  probed: string[];
 }
 
 /** The activities a provision uses. */
-export type ProvisionActivities = Pick<Activities, 'resolveImage' | 'runInstances' | 'describeInstance' | 'terminateInstance' | 'terminateLaunchedBy' | 'validateCredentials'>;
+export type ProvisionActivities = Pick<
+  Activities,
+  'resolveImage' | 'runInstances' | 'describeInstance' | 'terminateInstance' | 'terminateLaunchedBy' | 'validateCredentials' | 'describeInstanceStatus' | 'probeTcp' | 'consoleOutputTail'
+>;
 
 export const INSTANCE_ID = 'i-0fa1e5ca1ab1ec0de';
 export const LAUNCHED_AT = '2026-11-25T12:00:00.000Z';
@@ -51,7 +62,7 @@ export function staticImage(request: ImageRequest): ResolvedImage {
 }
 
 export function fakeActivities(script: FakeActivityScript = {}): { activities: ProvisionActivities; calls: FakeActivityCalls } {
-  const calls: FakeActivityCalls = { images: [], launched: [], described: [], terminated: [], swept: [] };
+  const calls: FakeActivityCalls = { images: [], launched: [], described: [], terminated: [], swept: [], statusRead: [], probed: [] };
   let launches = 0;
   const activities: ProvisionActivities = {
     async resolveImage(request) {
@@ -78,6 +89,18 @@ export function fakeActivities(script: FakeActivityScript = {}): { activities: P
     },
     async validateCredentials(region) {
       return { region: region ?? 'us-east-1', regionCount: 17 };
+    },
+    async describeInstanceStatus({ instanceId }) {
+      calls.statusRead.push(instanceId);
+      const ok: StatusChecks = { instanceId, state: 'running', instance: 'ok', system: 'ok', checkedAt: Date.now() };
+      return script.statusChecks ? script.statusChecks(calls.statusRead.length, instanceId) : ok;
+    },
+    async probeTcp({ host, port }) {
+      calls.probed.push(`${host}:${port}`);
+      return script.probe ? script.probe(calls.probed.length) : { accepted: true };
+    },
+    async consoleOutputTail() {
+      return { tail: 'cloud-init[812]: Failed to run module scripts-user\n' };
     },
   };
   return { activities, calls };

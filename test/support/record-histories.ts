@@ -106,6 +106,22 @@ const SCENARIOS: Scenario[] = [
     script: { describe: () => pending() },
     timeouts: { workflowRunTimeout: '4m' },
   },
+  {
+    name: 'ready-after-checks',
+    request: { size: 'small', architecture: 'amd64', readiness: { statusChecks: true, tcpPort: 22 } },
+    script: {
+      statusChecks: (n, id) => ({ instanceId: id, state: 'running', instance: n < 3 ? 'initializing' : 'ok', system: 'ok', checkedAt: Date.now() }),
+      probe: (n) => (n < 2 ? { accepted: false, error: '203.0.113.10:22: ECONNREFUSED' } : { accepted: true }),
+    },
+  },
+  {
+    name: 'not-ready',
+    request: { size: 'small', architecture: 'amd64', readiness: { statusChecks: true, tcpPort: 22, timeout: '30s' } },
+    script: {
+      statusChecks: (_n, id) => ({ instanceId: id, state: 'running', instance: 'initializing', system: 'ok', checkedAt: Date.now() }),
+      probe: () => ({ accepted: false, error: '203.0.113.10:22: ECONNREFUSED' }),
+    },
+  },
 ];
 
 /**

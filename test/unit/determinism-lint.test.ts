@@ -112,9 +112,9 @@ const TEST_CODE = 'Code under src/ must not import tests, benchmarks or scripts'
 
 /** Imports no production module may use, wherever it is. */
 const PRODUCTION_RESTRICTED: string[] = [
-  "import { main } from '../test/support/crash-worker';\nexport const used = [main];\n",
+  "import { main } from '../test/support/test-worker';\nexport const used = [main];\n",
   "import { startStack } from '../../scripts/local-stack';\nexport const used = [startStack];\n",
-  "import type { CrashPoint } from '../test/support/crash-worker';\nexport type Used = CrashPoint;\n",
+  "import type { CrashPoint } from '../test/support/test-worker';\nexport type Used = CrashPoint;\n",
 ];
 
 const PRODUCTION_FILES = ['src/worker.ts', ACTIVITY_FILE, 'src/worker/lint-fixture.ts', 'src/common/lint-fixture.ts', 'src/cli/lint-fixture.ts'];

@@ -63,3 +63,10 @@ it('the conflict error carries the type, the run and the fields, and says what t
       'start it with the same request to attach, or use another workflow ID',
   );
 });
+
+it('tells requests apart by their readiness, and not by readiness defaults spelled out', () => {
+  const base = { size: 'small', architecture: 'amd64' };
+  expect(differingFields({ ...base, readiness: { tcpPort: 22 } }, { ...base, readiness: { tcpPort: 22, address: 'public', timeout: '10m' } })).toEqual([]);
+  expect(differingFields({ ...base, readiness: { tcpPort: 22 } }, { ...base, readiness: { tcpPort: 2222 } })).toEqual(['readiness']);
+  expect(differingFields(base, { ...base, readiness: { statusChecks: true } })).toEqual(['readiness']);
+});

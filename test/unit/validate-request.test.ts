@@ -257,7 +257,7 @@ describe('validateProvisionRequest: bad requests', () => {
     ['architecture "aarch64"', { ...minimal, architecture: 'aarch64' }, 'architecture', '(got "aarch64"); did you mean "arm64"?'],
     ['architecture "ARM"', { ...minimal, architecture: 'ARM' }, 'architecture', '(got "ARM"); did you mean "arm64"?'],
     // unknown fields
-    ['unknown field "spot"', { ...minimal, spot: true }, 'spot', 'unknown field; allowed fields are size, architecture, region, spotInstance, spotFallback, imageId, userData, tags, subnetId, subnetIds, securityGroupIds, rootVolumeGiB, ipWaitTimeout, pollInterval'],
+    ['unknown field "spot"', { ...minimal, spot: true }, 'spot', 'unknown field; allowed fields are size, architecture, region, spotInstance, spotFallback, imageId, userData, tags, subnetId, subnetIds, securityGroupIds, rootVolumeGiB, ipWaitTimeout, pollInterval, readiness'],
     ['field "Size" in the wrong case', { ...minimal, Size: 'medium' }, 'Size', 'field names are case-sensitive, did you mean "size"?'],
     ['field "spotinstance" in the wrong case', { ...minimal, spotinstance: true }, 'spotinstance', 'did you mean "spotInstance"?'],
     // region
