@@ -74,8 +74,34 @@ type ProvisionRequest struct {
 	RootVolumeGiB int `json:"rootVolumeGiB,omitempty"`
 	// IPWaitTimeout is how long to wait for a public IP after launch, 10s to 1h; default 5m.
 	IPWaitTimeout Duration `json:"ipWaitTimeout,omitempty"`
-	// PollInterval is how often to look for the public IP, 1s to 1m; default 5s.
+	// PollInterval is how often to look for the public IP (and, with Readiness, to check), 1s to 1m;
+	// default 5s.
 	PollInterval Duration `json:"pollInterval,omitempty"`
+	// Readiness, when set, makes the run wait after the public IP until the VM is usable.
+	Readiness *Readiness `json:"readiness,omitempty"`
+}
+
+// Readiness is what "ready" means for a provision: each check given must pass within Timeout of the
+// public IP, or the run fails with NotReady (docs/readiness.md).
+type Readiness struct {
+	// StatusChecks waits for EC2's instance and system status checks to be "ok" (minutes on real EC2).
+	StatusChecks bool `json:"statusChecks,omitempty"`
+	// TCPPort waits until a TCP connection to this port (1-65535) of the instance is accepted.
+	TCPPort int `json:"tcpPort,omitempty"`
+	// Address is the instance address the TCP check connects to: "public" (the default) or "private".
+	Address string `json:"address,omitempty"`
+	// Timeout bounds the checks, counted from the public IP, 30s to 1h; default 10m.
+	Timeout Duration `json:"timeout,omitempty"`
+}
+
+// ReadinessResult is what a ready provision passed (ProvisionResult.Readiness).
+type ReadinessResult struct {
+	// StatusChecks is "ok" when the request asked for status checks.
+	StatusChecks string `json:"statusChecks,omitempty"`
+	// TCPPort is the port that accepted a connection, when the request asked for a TCP check.
+	TCPPort int `json:"tcpPort,omitempty"`
+	// Address is the address the TCP check connected to.
+	Address string `json:"address"`
 }
 
 // LaunchAttempt is one launch attempt, as ProvisionResult and InsufficientCapacityDetails report it.
@@ -109,12 +135,16 @@ type ProvisionResult struct {
 	FallbackReason string `json:"fallbackReason,omitempty"`
 	// Attempts lists every launch attempt in order; the last launched the instance.
 	Attempts []LaunchAttempt `json:"attempts"`
+	// ReadyAt is when the last readiness check passed, when the request asked for readiness.
+	ReadyAt *time.Time `json:"readyAt,omitempty"`
+	// Readiness says what was checked, when the request asked for readiness.
+	Readiness *ReadinessResult `json:"readiness,omitempty"`
 }
 
 // ProvisionStatus is the answer of the status query (contract/provision-instance.status.schema.json).
 type ProvisionStatus struct {
-	// Phase is one of validating, resolving-image, launching, waiting-for-ip, terminating,
-	// succeeded, failed, cancelled.
+	// Phase is one of validating, resolving-image, launching, waiting-for-ip, waiting-for-ready,
+	// terminating, succeeded, failed, cancelled.
 	Phase string `json:"phase"`
 	// InstanceID is set once EC2 has accepted the launch.
 	InstanceID string `json:"instanceId,omitempty"`
@@ -124,6 +154,8 @@ type ProvisionStatus struct {
 	Deadline *time.Time `json:"deadline,omitempty"`
 	// LastState is the instance state the latest poll saw: pending, running, stopped or terminated.
 	LastState string `json:"lastState,omitempty"`
+	// ReadyDeadline is when the readiness checks give up; set once the wait for them began.
+	ReadyDeadline *time.Time `json:"readyDeadline,omitempty"`
 }
 
 // teardownRequest is the input of terminateInstance (contract/terminate-instance.request.schema.json).
@@ -176,4 +208,17 @@ type AWSErrorDetails struct {
 	AWSErrorCode string `json:"awsErrorCode,omitempty"`
 	HTTPStatus   int    `json:"httpStatus,omitempty"`
 	RequestID    string `json:"requestId,omitempty"`
+}
+
+// NotReadyDetails is the first detail of a NotReady failure: what the readiness checks saw last.
+type NotReadyDetails struct {
+	// StatusChecks holds EC2's last instance and system status, when status checks were asked for.
+	StatusChecks *struct {
+		Instance string `json:"instance"`
+		System   string `json:"system"`
+	} `json:"statusChecks,omitempty"`
+	// LastTCPError says why the last TCP connection failed, when a TCP check was asked for.
+	LastTCPError string `json:"lastTcpError,omitempty"`
+	// ConsoleOutputTail is the last 4 KiB of the instance's console output, decoded.
+	ConsoleOutputTail string `json:"consoleOutputTail,omitempty"`
 }

@@ -23,6 +23,8 @@ const (
 	PublicIpTimeout = "PublicIpTimeout"
 	// InstanceLost: the instance stopped or terminated before it had a public IP; it was terminated.
 	InstanceLost = "InstanceLost"
+	// NotReady: the readiness checks did not pass in time; the instance was terminated.
+	NotReady = "NotReady"
 	// TerminationUnconfirmed: EC2 accepted a termination but never reported the instance shutting down.
 	TerminationUnconfirmed = "TerminationUnconfirmed"
 	// NamespaceIdUnknown: the reaper's worker does not know its namespace's ID, so it judged nothing.

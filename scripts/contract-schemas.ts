@@ -30,6 +30,7 @@ export const CONTRACT_SCHEMAS: readonly ContractSchema[] = [
   { file: 'failure-details.reap-invalid-spec.schema.json', type: 'ReapInvalidSpecDetails', title: 'InvalidSpec failure details (reapOrphans)' },
   { file: 'failure-details.insufficient-capacity.schema.json', type: 'InsufficientCapacityDetails', title: 'InsufficientCapacity failure details' },
   { file: 'failure-details.aws-error.schema.json', type: 'AwsErrorDetails', title: 'Failure details of an AWS error' },
+  { file: 'failure-details.not-ready.schema.json', type: 'NotReadyDetails', title: 'NotReady failure details' },
 ];
 
 const ROOT = join(__dirname, '..');
