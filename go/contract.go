@@ -11,6 +11,8 @@ const (
 	WorkflowProvisionInstance = "provisionInstance"
 	// WorkflowTerminateInstance terminates an instance and waits until EC2 confirms it.
 	WorkflowTerminateInstance = "terminateInstance"
+	// WorkflowGetInstanceStatus reads one instance's state through the worker.
+	WorkflowGetInstanceStatus = "getInstanceStatus"
 	// WorkflowValidateCredentials checks the worker's AWS credentials without launching anything.
 	WorkflowValidateCredentials = "validateCredentials"
 	// WorkflowReapOrphans is the orphan reaper, normally started by the stagely-reap-orphans schedule.
@@ -169,6 +171,36 @@ type TeardownResult struct {
 	InstanceID string `json:"instanceId"`
 	// AlreadyGone is true when the instance was terminated (or unknown to EC2) before this run.
 	AlreadyGone bool `json:"alreadyGone"`
+}
+
+// instanceStatusRequest is the input of getInstanceStatus (contract/get-instance-status.request.schema.json).
+type instanceStatusRequest struct {
+	InstanceID string `json:"instanceId"`
+	Region     string `json:"region,omitempty"`
+}
+
+// The values of InstanceStatus.State: EC2's six states folded into four.
+const (
+	InstanceStatePending    = "pending"
+	InstanceStateRunning    = "running"
+	InstanceStateStopped    = "stopped"    // EC2's stopping or stopped
+	InstanceStateTerminated = "terminated" // EC2's shutting-down or terminated
+)
+
+// InstanceStatus is the result of getInstanceStatus (contract/get-instance-status.result.schema.json):
+// one instance as EC2 describes it now.
+type InstanceStatus struct {
+	InstanceID string `json:"instanceId"`
+	// State is InstanceStatePending, InstanceStateRunning, InstanceStateStopped or InstanceStateTerminated.
+	State string `json:"state"`
+	// EC2State is EC2's own state name (pending, running, stopping, stopped, shutting-down,
+	// terminated), or "unknown" when EC2 gave none.
+	EC2State     string `json:"ec2State"`
+	PublicIP     string `json:"publicIp,omitempty"`
+	PrivateIP    string `json:"privateIp,omitempty"`
+	InstanceType string `json:"instanceType,omitempty"`
+	// LaunchedAt is when EC2 last started the instance; nil when EC2 did not say.
+	LaunchedAt *time.Time `json:"launchedAt,omitempty"`
 }
 
 // credentialsRequest is the input of validateCredentials (contract/validate-credentials.request.schema.json).

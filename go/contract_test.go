@@ -51,6 +51,11 @@ var contractTypes = []struct {
 	{"provision-instance.status.schema.json", "", &ProvisionStatus{Phase: "waiting-for-ip", InstanceID: "i-0123abcd", Polls: 3, Deadline: &launchedAt, LastState: "pending"}},
 	{"terminate-instance.request.schema.json", "", &teardownRequest{InstanceID: "i-0123456789abcdef0", Region: "us-west-2"}},
 	{"terminate-instance.result.schema.json", "", &TeardownResult{InstanceID: "i-0123456789abcdef0", AlreadyGone: true}},
+	{"get-instance-status.request.schema.json", "", &instanceStatusRequest{InstanceID: "i-0123456789abcdef0", Region: "eu-west-1"}},
+	{"get-instance-status.result.schema.json", "", &InstanceStatus{
+		InstanceID: "i-0123456789abcdef0", State: InstanceStateStopped, EC2State: "stopping", PublicIP: "203.0.113.10", PrivateIP: "10.0.1.10",
+		InstanceType: "t4g.small", LaunchedAt: &launchedAt,
+	}},
 	{"validate-credentials.request.schema.json", "", &credentialsRequest{Region: "eu-central-1"}},
 	{"validate-credentials.result.schema.json", "", &CredentialsCheck{Region: "us-east-1", RegionCount: 17}},
 	{"failure-details.invalid-spec.schema.json", "", &InvalidSpecDetails{Problems: []SpecProblem{{Field: "size", Message: "is required"}}}},

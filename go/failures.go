@@ -25,6 +25,9 @@ const (
 	InstanceLost = "InstanceLost"
 	// NotReady: the readiness checks did not pass in time; the instance was terminated.
 	NotReady = "NotReady"
+	// InstanceNotFound: GetInstanceStatus asked about an id EC2 does not know in that region (never
+	// launched there, terminated long ago, or launched a moment ago and not yet visible).
+	InstanceNotFound = "InstanceNotFound"
 	// TerminationUnconfirmed: EC2 accepted a termination but never reported the instance shutting down.
 	TerminationUnconfirmed = "TerminationUnconfirmed"
 	// NamespaceIdUnknown: the reaper's worker does not know its namespace's ID, so it judged nothing.
@@ -39,17 +42,21 @@ const (
 	// expired) until the retries ran out.
 	CredentialsUnavailable = "CredentialsUnavailable"
 	// ProvisionConflict: a start named the workflow ID of a run that has (or had) a different request;
-	// the TypeScript client reports it before any run starts.
+	// StartProvision returns a *ProvisionConflictError and starts nothing.
 	ProvisionConflict = "ProvisionConflict"
 )
 
 // FailureType returns the Type of the outermost application error in err's chain (a workflow,
-// activity or local activity failure wraps it), or "" when there is none (a cancellation, a
-// time-out, a connection error).
+// activity or local activity failure wraps it), ProvisionConflict for a *ProvisionConflictError,
+// or "" when there is neither (a cancellation, a time-out, a connection error).
 func FailureType(err error) string {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		return appErr.Type()
+	}
+	var conflict *ProvisionConflictError
+	if errors.As(err, &conflict) {
+		return ProvisionConflict
 	}
 	return ""
 }

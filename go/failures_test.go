@@ -60,6 +60,7 @@ func TestFailureType(t *testing.T) {
 			InsufficientCapacity,
 		},
 		{"a cancellation", temporal.NewCanceledError(), ""},
+		{"a provision conflict, wrapped by the caller", fmt.Errorf("start: %w", &ProvisionConflictError{WorkflowID: "pr-42", Fields: []string{"size"}}), ProvisionConflict},
 		{"a time-out", temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_START_TO_CLOSE, nil), ""},
 		{"a time-out after an application error", temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, temporal.NewApplicationError("throttled", Ec2Throttled)), Ec2Throttled},
 	} {
@@ -80,7 +81,7 @@ func TestFailureTypesMatchTheWorker(t *testing.T) {
 	}
 	goTypes := []string{
 		InvalidSpec, InvalidCredentials, QuotaExceeded, InsufficientCapacity, InvalidConfiguration, PublicIpTimeout,
-		InstanceLost, TerminationUnconfirmed, NamespaceIdUnknown, Ec2Throttled, Ec2Unavailable, Ec2Unreachable,
+		InstanceLost, InstanceNotFound, TerminationUnconfirmed, NamespaceIdUnknown, Ec2Throttled, Ec2Unavailable, Ec2Unreachable,
 		CredentialsUnavailable, ProvisionConflict, NotReady,
 	}
 	// `Name: 'Name',` entries of the FailureType objects, and `export const X = 'Name';` constants.

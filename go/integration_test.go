@@ -156,6 +156,48 @@ func TestIntegrationProvisionWithUserDataAndTags(t *testing.T) {
 	}
 }
 
+func TestIntegrationGetInstanceStatus(t *testing.T) {
+	s := localStack(t)
+	c := dial(t, s.address, nil)
+	ctx := testContext(t)
+	workflowID := uniqueName("go-status")
+	req := ProvisionRequest{Size: SizeSmall, Architecture: ArchitectureAMD64, PollInterval: Duration(time.Second)}
+	if _, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: workflowID}); err != nil {
+		t.Fatalf("StartProvision: %v", err)
+	}
+	result, err := GetProvisionResult(ctx, c, workflowID)
+	if err != nil {
+		t.Fatalf("GetProvisionResult: %v", err)
+	}
+
+	status, err := GetInstanceStatus(ctx, c, result.InstanceID, "")
+	if err != nil {
+		t.Fatalf("GetInstanceStatus: %v (failure type %q)", err, FailureType(err))
+	}
+	if status.InstanceID != result.InstanceID || status.State != InstanceStateRunning || status.EC2State != "running" ||
+		status.PublicIP != result.PublicIP || status.PrivateIP != result.PrivateIP || status.InstanceType != result.InstanceType ||
+		status.LaunchedAt == nil || !status.LaunchedAt.Equal(result.LaunchedAt) {
+		t.Errorf("GetInstanceStatus = %+v; want the provisioned instance %+v, running", status, result)
+	}
+
+	if _, err := TerminateInstance(ctx, c, result.InstanceID, "us-east-1"); err != nil {
+		t.Fatalf("TerminateInstance: %v", err)
+	}
+	status, err = GetInstanceStatus(ctx, c, result.InstanceID, "us-east-1")
+	if err != nil || status.State != InstanceStateTerminated {
+		t.Errorf("after the teardown: %+v, %v; want terminated", status, err)
+	}
+
+	_, err = GetInstanceStatus(ctx, c, "i-0123456789abcdef0", "")
+	if FailureType(err) != InstanceNotFound {
+		t.Errorf("an unknown id: FailureType = %q (%v), want InstanceNotFound", FailureType(err), err)
+	}
+	_, err = GetInstanceStatus(ctx, c, "i-nope", "")
+	if FailureType(err) != InvalidSpec {
+		t.Errorf("a malformed id: FailureType = %q (%v), want InvalidSpec", FailureType(err), err)
+	}
+}
+
 func TestIntegrationBadRequestFailsWithInvalidSpec(t *testing.T) {
 	s := localStack(t)
 	c := dial(t, s.address, nil)
@@ -251,6 +293,51 @@ func TestIntegrationSecondStartAttaches(t *testing.T) {
 	_, _ = GetProvisionResult(ctx, c, opts.WorkflowID)
 }
 
+func TestIntegrationStartWithAnotherRequestConflicts(t *testing.T) {
+	s := localStack(t)
+	c := dial(t, s.address, nil)
+	ctx := testContext(t)
+	// An open run: no public IP and an hour to wait for one.
+	req := ProvisionRequest{Size: SizeSmall, Architecture: ArchitectureARM64, SubnetID: s.privateSubnet, IPWaitTimeout: Duration(time.Hour), PollInterval: Duration(time.Second)}
+	opts := StartOptions{WorkflowID: uniqueName("go-conflict")}
+	first, err := StartProvision(ctx, c, req, opts)
+	if err != nil {
+		t.Fatalf("first StartProvision: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = CancelProvision(context.Background(), c, opts.WorkflowID)
+	})
+
+	// The same request with the worker's defaults spelled out attaches.
+	same := req
+	same.Region, same.SpotFallback, same.RootVolumeGiB = "us-east-1", SpotFallbackOnDemand, 20
+	same.SubnetID, same.SubnetIDs = "", []string{s.privateSubnet}
+	attached, err := StartProvision(ctx, c, same, opts)
+	if err != nil || attached.GetRunID() != first.GetRunID() {
+		t.Fatalf("the same request: %v (run %v, want %s)", err, attached, first.GetRunID())
+	}
+
+	other := req
+	other.Size, other.Tags = SizeLarge, map[string]string{"team": "web"}
+	run, err := StartProvision(ctx, c, other, opts)
+	var conflict *ProvisionConflictError
+	if run != nil || !errors.As(err, &conflict) {
+		t.Fatalf("another request: run %v, error %v; want a *ProvisionConflictError", run, err)
+	}
+	if FailureType(err) != ProvisionConflict || conflict.WorkflowID != opts.WorkflowID || conflict.RunID != first.GetRunID() ||
+		conflict.RunStatus != "RUNNING" || fmt.Sprint(conflict.Fields) != "[rootVolumeGiB size tags]" {
+		t.Errorf("conflict %+v (failure type %q); want RUNNING run %s differing in rootVolumeGiB, size, tags", conflict, FailureType(err), first.GetRunID())
+	}
+	if !strings.Contains(err.Error(), "(differs in rootVolumeGiB, size, tags); start it with the same request to attach, or use another workflow ID") {
+		t.Errorf("message %q does not name the fields and what to do", err)
+	}
+	// Nothing was started: the open run is still the ID's only run.
+	description, err := c.DescribeWorkflow(ctx, opts.WorkflowID, "")
+	if err != nil || description.WorkflowExecution.RunID != first.GetRunID() {
+		t.Errorf("the ID's current run: %+v, %v; want %s", description, err, first.GetRunID())
+	}
+}
+
 func TestIntegrationEncryptingWorker(t *testing.T) {
 	s := localStack(t)
 	t.Setenv("STAGELY_PAYLOAD_KEY", s.payloadKey)
@@ -263,12 +350,18 @@ func TestIntegrationEncryptingWorker(t *testing.T) {
 	marker := uniqueName("MARKER")
 	workflowID := uniqueName("go-encrypted")
 	req := ProvisionRequest{Size: SizeSmall, Architecture: ArchitectureARM64, UserData: "#!/bin/bash\necho token=" + marker + "\n", PollInterval: Duration(time.Second)}
-	if _, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: workflowID, TaskQueue: s.encryptedQueue}); err != nil {
+	run, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: workflowID, TaskQueue: s.encryptedQueue})
+	if err != nil {
 		t.Fatalf("StartProvision: %v", err)
 	}
 	result, err := GetProvisionResult(ctx, c, workflowID)
 	if err != nil || !strings.HasPrefix(result.InstanceID, "i-") || result.PublicIP == "" {
 		t.Fatalf("GetProvisionResult = %+v, %v", result, err)
+	}
+	// A second start reads the run's encrypted request with the key (DataConverterFromEnv) to compare.
+	again, err := StartProvision(ctx, c, req, StartOptions{WorkflowID: workflowID, TaskQueue: s.encryptedQueue})
+	if err != nil || again.GetRunID() != run.GetRunID() {
+		t.Errorf("a second start of the encrypted run: %v; want run %s", err, run.GetRunID())
 	}
 	if rawHistoryHolds(t, s.address, workflowID, marker) {
 		t.Error("the history holds the user data in plain text")

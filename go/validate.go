@@ -98,6 +98,7 @@ func ValidateRequest(req ProvisionRequest) error {
 	}
 	checkDuration(req.IPWaitTimeout, "ipWaitTimeout", minIPWaitTimeout, maxIPWaitTimeout, problem)
 	checkDuration(req.PollInterval, "pollInterval", minPollInterval, maxPollInterval, problem)
+	checkReadiness(req.Readiness, problem)
 
 	if len(problems) == 0 {
 		return nil
@@ -115,6 +116,34 @@ func ValidateRequest(req ProvisionRequest) error {
 }
 
 type report func(field, format string, args ...any)
+
+// Readiness bounds and addresses (src/common/readiness.ts).
+const (
+	minReadinessTimeout     = 30 * time.Second
+	maxReadinessTimeout     = time.Hour
+	defaultReadinessTimeout = 10 * time.Minute
+	maxTCPPort              = 65535
+)
+
+var readinessAddresses = []string{"public", "private"}
+
+// checkReadiness checks the optional readiness block: at least one check, a port in range, a known
+// address, a timeout within bounds.
+func checkReadiness(r *Readiness, problem report) {
+	if r == nil {
+		return
+	}
+	if !r.StatusChecks && r.TCPPort == 0 {
+		problem("readiness", "asks for no check; set \"statusChecks\": true and/or a \"tcpPort\"")
+	}
+	if r.TCPPort != 0 && (r.TCPPort < 1 || r.TCPPort > maxTCPPort) {
+		problem("readiness.tcpPort", "must be a whole number from 1 to %d (got %d)", maxTCPPort, r.TCPPort)
+	}
+	if r.Address != "" && !slices.Contains(readinessAddresses, r.Address) {
+		problem("readiness.address", "must be one of %s (got %q)", quoted(readinessAddresses), r.Address)
+	}
+	checkDuration(r.Timeout, "readiness.timeout", minReadinessTimeout, maxReadinessTimeout, problem)
+}
 
 func checkTags(tags map[string]string, problem report) {
 	count := len(tags)

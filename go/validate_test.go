@@ -47,6 +47,12 @@ func TestValidateRequest(t *testing.T) {
 		{"an unknown size", with(func(r *ProvisionRequest) { r.Size = "xl" }), []string{"size"}},
 		{"x86_64", with(func(r *ProvisionRequest) { r.Architecture = "x86_64" }), []string{"architecture"}},
 		{"an unknown region", with(func(r *ProvisionRequest) { r.Region = "us-east-01" }), []string{"region"}},
+		{"readiness that checks nothing", with(func(r *ProvisionRequest) { r.Readiness = &Readiness{Address: "public"} }), []string{"readiness"}},
+		{"readiness on port 70000", with(func(r *ProvisionRequest) { r.Readiness = &Readiness{TCPPort: 70000} }), []string{"readiness.tcpPort"}},
+		{"readiness to an unknown address", with(func(r *ProvisionRequest) { r.Readiness = &Readiness{TCPPort: 22, Address: "elastic"} }), []string{"readiness.address"}},
+		{"readiness for two hours", with(func(r *ProvisionRequest) {
+			r.Readiness = &Readiness{StatusChecks: true, Timeout: Duration(2 * time.Hour)}
+		}), []string{"readiness.timeout"}},
 		{"a spot fallback", with(func(r *ProvisionRequest) { r.SpotFallback = "ondemand" }), []string{"spotFallback"}},
 		{"an image id", with(func(r *ProvisionRequest) { r.ImageID = "ami-123" }), []string{"imageId"}},
 		{"16 KiB + 1 byte of user data", with(func(r *ProvisionRequest) { r.UserData = strings.Repeat("é", 8192) + "a" }), []string{"userData"}},

@@ -22,6 +22,8 @@ export const CONTRACT_SCHEMAS: readonly ContractSchema[] = [
   { file: 'provision-instance.status.schema.json', type: 'ProvisionStatus', title: 'provisionInstance status query answer' },
   { file: 'terminate-instance.request.schema.json', type: 'TeardownRequest', title: 'terminateInstance input' },
   { file: 'terminate-instance.result.schema.json', type: 'TeardownResult', title: 'terminateInstance result' },
+  { file: 'get-instance-status.request.schema.json', type: 'InstanceStatusRequest', title: 'getInstanceStatus input' },
+  { file: 'get-instance-status.result.schema.json', type: 'InstanceStatusResult', title: 'getInstanceStatus result' },
   { file: 'validate-credentials.request.schema.json', type: 'CredentialsRequest', title: 'validateCredentials input' },
   { file: 'validate-credentials.result.schema.json', type: 'CredentialsCheck', title: 'validateCredentials result' },
   { file: 'reap-orphans.request.schema.json', type: 'ReapRequest', title: 'reapOrphans input' },
@@ -34,8 +36,8 @@ export const CONTRACT_SCHEMAS: readonly ContractSchema[] = [
 ];
 
 const ROOT = join(__dirname, '..');
-/** The files that declare the contract types (a TeardownResult lives with its workflow). */
-const SOURCES = 'src/{common/contract,common/reaping,common/field-checks,common/validate-teardown-request,workflows/terminate-instance}.ts';
+/** The files that declare the contract types (a TeardownResult lives with its workflow, each request with its validator). */
+const SOURCES = 'src/{common/contract,common/reaping,common/field-checks,common/validate-teardown-request,common/validate-instance-status-request,workflows/terminate-instance}.ts';
 const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
 /** Each schema file's text, by file name, as `npm run contract` writes it. */

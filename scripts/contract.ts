@@ -1,12 +1,13 @@
 /**
- * npm run contract: writes contract/ (the JSON Schema files and the codec vectors) from the
- * TypeScript types and codec. Run it after changing either; test/unit/contract-files.test.ts fails
+ * npm run contract: writes contract/ (the JSON Schema files, the codec vectors and the request
+ * difference cases) from the TypeScript types, codec and attach check. Run it after changing either; test/unit/contract-files.test.ts fails
  * while a checked-in file differs from what this writes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCodecVectors } from './codec-vectors';
 import { generateContractSchemas } from './contract-schemas';
+import { REQUEST_DIFFERENCES_FILE, requestDifferenceCases } from './request-difference-cases';
 
 export const CONTRACT_DIR = join(__dirname, '..', 'contract');
 export const CODEC_VECTORS_FILE = 'codec-vectors.json';
@@ -15,6 +16,7 @@ export const CODEC_VECTORS_FILE = 'codec-vectors.json';
 export async function contractFiles(): Promise<Map<string, string>> {
   const files = generateContractSchemas();
   files.set(CODEC_VECTORS_FILE, `${JSON.stringify(await generateCodecVectors(), null, 2)}\n`);
+  files.set(REQUEST_DIFFERENCES_FILE, `${JSON.stringify(requestDifferenceCases(), null, 2)}\n`);
   return files;
 }
 

@@ -15,16 +15,25 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type DataConverter } from '@temporalio/common';
 import { dataConverterFromEnv } from './codec';
-import type { CredentialsCheck, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
+import type { CredentialsCheck, InstanceStatusResult, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
 import { STATUS_QUERY, WorkflowType } from './common/contract';
+import { DEFAULT_REGION } from './common/regions';
 import { differingFields } from './common/request-differences';
+import type { InstanceStatusRequest } from './common/validate-instance-status-request';
 import type { TeardownRequest } from './common/validate-teardown-request';
 import { provisionSummary, STAGELY_ENVIRONMENT } from './common/visibility';
 import { temporalSettings, type TemporalSettings } from './config';
 import { ProvisionConflictError } from './provision-conflict';
-import type { provisionInstance, TeardownResult, terminateInstance as teardownWorkflow, validateCredentials as credentialsWorkflow } from './workflows';
+import type {
+  getInstanceStatus as statusWorkflow,
+  provisionInstance,
+  TeardownResult,
+  terminateInstance as teardownWorkflow,
+  validateCredentials as credentialsWorkflow,
+} from './workflows';
 
-export type { CredentialsCheck, LaunchAttempt, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
+export type { CredentialsCheck, InstanceStatusResult, LaunchAttempt, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
+export type { InstanceStatusRequest } from './common/validate-instance-status-request';
 export type { TeardownRequest } from './common/validate-teardown-request';
 export type { TeardownResult } from './workflows';
 export { FailureType, PROVISION_CONFLICT } from './common/failures';
@@ -155,6 +164,24 @@ export async function terminateInstance(client: Client, request: TeardownRequest
     // A teardown already running for this instance: wait for that one.
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: `Terminate ${request.instanceId} in ${region}`,
+  });
+}
+
+/**
+ * One instance's state as EC2 reports it now, read by the worker (the only holder of AWS credentials).
+ * Rejects with a WorkflowFailedError whose ApplicationFailure is InstanceNotFound when EC2 does not
+ * know the id in that region (including, briefly, an instance launched a moment ago), and InvalidSpec
+ * for a malformed id. Concurrent calls for the same instance share one run, and so one EC2 read.
+ */
+export async function getInstanceStatus(client: Client, request: InstanceStatusRequest, options: { taskQueue?: string } = {}): Promise<InstanceStatusResult> {
+  const region = request.region ?? DEFAULT_REGION;
+  return client.workflow.execute<typeof statusWorkflow>(WorkflowType.getInstanceStatus, {
+    args: [request],
+    workflowId: `instance-status-${region}-${request.instanceId}`,
+    taskQueue: options.taskQueue ?? temporalSettings().taskQueue,
+    // A read: a call already open for this instance answers this one too.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `Status of ${request.instanceId} in ${region}`,
   });
 }
 

@@ -135,6 +135,7 @@ const ADVICE: Readonly<Record<Classification['type'], string>> = {
   PublicIpTimeout: 'Retry the provision.',
   InstanceLost: 'Retry the provision.',
   NotReady: "Read the console output in the failure's details (a failed cloud-init shows there), then retry.",
+  InstanceNotFound: 'Check the instance id and region; an instance launched moments ago may not be visible yet.',
   Ec2Throttled: 'Temporal retries this with backoff.',
   Ec2Unavailable: 'Temporal retries this with backoff.',
   Ec2Unreachable: 'Check that the worker can reach the EC2 endpoint; Temporal retries this with backoff.',

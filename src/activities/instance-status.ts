@@ -10,6 +10,9 @@ import { LEGACY_NAMESPACE_TAG, MANAGED_TAG, NAMESPACE_ID_TAG, RUN_ID_TAG, WORKFL
 export interface InstanceStatus {
   instanceId: string;
   state: InstanceState;
+  /** EC2's own state name (`stopping`, `shutting-down`, ...), which `state` folds; absent when EC2 gave none. */
+  ec2State?: string;
+  instanceType?: string;
   publicIp?: string;
   privateIp?: string;
   /** ISO-8601. */
@@ -30,6 +33,8 @@ export function toStatus(instanceId: string, instance: Instance): InstanceStatus
     state: toInstanceState(instance.State?.Name),
     spot: instance.InstanceLifecycle === 'spot',
   };
+  if (instance.State?.Name) status.ec2State = instance.State.Name;
+  if (instance.InstanceType) status.instanceType = instance.InstanceType;
   if (instance.PublicIpAddress) status.publicIp = instance.PublicIpAddress;
   if (instance.PrivateIpAddress) status.privateIp = instance.PrivateIpAddress;
   if (instance.LaunchTime instanceof Date) status.launchedAt = instance.LaunchTime.toISOString();

@@ -6,11 +6,12 @@
  *   npm run stagely -- status <workflow-id>
  *   npm run stagely -- cancel <workflow-id>
  *   npm run stagely -- terminate <instance-id> [--region R]
+ *   npm run stagely -- instance <instance-id> [--region R]
  *   npm run stagely -- validate-credentials [--region R]
  *
  * Connection settings come from Temporal's environment configuration (TEMPORAL_ADDRESS, ...).
  * Exit codes: see ExitCode in output.ts (0 ok, 1 failed, 2 usage, 3 error, 4 not found, 5 cancelled,
- * 6 the workflow ID's run has a different request).
+ * 6 the workflow ID's run has a different request, 7 EC2 does not know the instance).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import {
   cancelProvision,
   connectClient,
+  getInstanceStatus,
   getProvisionHandle,
   getProvisionStatus,
   startProvision,
@@ -30,6 +32,7 @@ import type { ProvisionRequest } from '../common/contract';
 import { FailureType } from '../common/failures';
 import { describeProblems } from '../common/field-checks';
 import { PROVISION_REQUEST, validateProvisionRequest } from '../common/validate-provision-request';
+import { INSTANCE_STATUS_REQUEST, validateInstanceStatusRequest } from '../common/validate-instance-status-request';
 import { TEARDOWN_REQUEST, validateTeardownRequest } from '../common/validate-teardown-request';
 import { ExitCode, printProblem, printResult, reportError, type OutputOptions } from './output';
 import { PhaseLine } from './progress';
@@ -197,6 +200,19 @@ async function terminate(instanceId: string, options: OutputOptions & { region?:
   });
 }
 
+async function instance(instanceId: string, options: OutputOptions & { region?: string }): Promise<ExitCode> {
+  const request = { instanceId, ...(options.region !== undefined && { region: options.region }) };
+  const checked = validateInstanceStatusRequest(request);
+  if (!checked.ok) {
+    printProblem({ type: FailureType.InvalidSpec, message: describeProblems(INSTANCE_STATUS_REQUEST, checked.problems), problems: checked.problems }, options);
+    return ExitCode.usage;
+  }
+  return withClient(options, undefined, async (client) => {
+    printResult(await getInstanceStatus(client, request));
+    return ExitCode.ok;
+  });
+}
+
 async function checkCredentials(options: OutputOptions & { region?: string }): Promise<ExitCode> {
   return withClient(options, undefined, async (client) => {
     printResult(await validateCredentials(client, options.region === undefined ? {} : { region: options.region }));
@@ -260,6 +276,15 @@ export function buildProgram(run: (code: Promise<ExitCode>) => void): Command {
     .addOption(json)
     .addOption(verbose)
     .action((id: string, options: OutputOptions & { region?: string }) => run(terminate(id, options)));
+
+  program
+    .command('instance')
+    .description('Show an instance as EC2 reports it now: state (pending | running | stopped | terminated), EC2\'s own state, IPs, type. Exit 7 if EC2 does not know it.')
+    .argument('<instance-id>', 'the EC2 instance ID, e.g. i-0123456789abcdef0')
+    .option('--region <region>', 'AWS region (default us-east-1)')
+    .addOption(json)
+    .addOption(verbose)
+    .action((id: string, options: OutputOptions & { region?: string }) => run(instance(id, options)));
 
   program
     .command('validate-credentials')

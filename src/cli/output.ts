@@ -4,7 +4,7 @@
  */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
-import { findApplicationFailure, ProvisionConflictError } from '../client';
+import { FailureType, findApplicationFailure, ProvisionConflictError } from '../client';
 
 export const ExitCode = {
   /** The command did what it was asked. */
@@ -21,6 +21,8 @@ export const ExitCode = {
   cancelled: 5,
   /** The workflow ID already has a run with a different request (ProvisionConflict); nothing was started. */
   conflict: 6,
+  /** EC2 does not know the instance in that region (InstanceNotFound). */
+  instanceNotFound: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -56,7 +58,7 @@ export function reportError(error: unknown, options: OutputOptions, context: { w
     const type = failure?.type ?? (error.cause instanceof TimeoutFailure ? 'Timeout' : error.cause instanceof TerminatedFailure ? 'Terminated' : 'Failed');
     printProblem({ ...base, type, message: failure?.message ?? error.cause?.message ?? error.message }, options);
     if (options.verbose) process.stderr.write(`${error.stack ?? ''}\n`);
-    return ExitCode.failed;
+    return type === FailureType.InstanceNotFound ? ExitCode.instanceNotFound : ExitCode.failed;
   }
   if (error instanceof ProvisionConflictError) {
     const { workflowId, runId, runStatus, fields } = error;

@@ -15,6 +15,8 @@ export const WorkflowType = {
   provisionInstance: 'provisionInstance',
   terminateInstance: 'terminateInstance',
   validateCredentials: 'validateCredentials',
+  /** One instance's state, read through the worker (which alone holds AWS credentials). */
+  getInstanceStatus: 'getInstanceStatus',
   /** The orphan reaper, normally started by the `stagely-reap-orphans` schedule. */
   reapOrphans: 'reapOrphans',
 } as const;
@@ -202,6 +204,23 @@ export interface ProvisionStatus {
   lastState?: InstanceState;
   /** When the wait for readiness gives up (ISO-8601); set once it has begun. */
   readyDeadline?: string;
+}
+
+/**
+ * Result of `getInstanceStatus`: one instance as EC2 describes it now. `state` folds EC2's six states
+ * into four (stopping counts as stopped, shutting-down as terminated); `ec2State` is EC2's own name.
+ */
+export interface InstanceStatusResult {
+  instanceId: string;
+  state: InstanceState;
+  /** EC2's state name: pending, running, stopping, stopped, shutting-down, terminated ("unknown" if EC2 gave none). */
+  ec2State: string;
+  publicIp?: string;
+  privateIp?: string;
+  /** e.g. "t3.small". */
+  instanceType?: string;
+  /** ISO-8601; EC2 resets it when a stopped instance starts again. */
+  launchedAt?: string;
 }
 
 /** Input of the `validateCredentials` workflow. */

@@ -25,6 +25,12 @@ export const FailureType = {
    * Details: NotReadyDetails (the last status checks, the last TCP error, the console output's tail).
    */
   NotReady: 'NotReady',
+  /**
+   * The status call's own failure: EC2 does not know the instance id in that region (never launched,
+   * terminated long enough ago to be forgotten, another region, or launched a moment ago and not yet
+   * visible: EC2 is eventually consistent).
+   */
+  InstanceNotFound: 'InstanceNotFound',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

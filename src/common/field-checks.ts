@@ -1,6 +1,6 @@
 /**
  * The checks every request validator shares (validate-provision-request.ts, validate-teardown-request.ts,
- * validate-reap-request.ts), and the one shape their problems take.
+ * validate-instance-status-request.ts, validate-reap-request.ts), and the one shape their problems take.
  *
  * Input arrives as untrusted JSON from the backend, the `temporal` CLI or a Schedule, so each check
  * reports what is wrong with its field and the validator goes on, so that every problem is reported at
@@ -128,6 +128,35 @@ export function checkBoolean(value: unknown, field: string, fallback: boolean, p
   if (typeof value === 'boolean') return value;
   problem(field, `must be true or false (got ${describeType(value)})`);
   return fallback;
+}
+
+/** An EC2 instance id: "i-" and 8 or 17 hex digits. */
+export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/** An instance and its region: what the teardown and the status call take. */
+export interface InstanceRequest {
+  instanceId: string;
+  region: string;
+}
+
+/**
+ * Checks `{instanceId, region?}` (validate-teardown-request.ts, validate-instance-status-request.ts):
+ * the request, or every problem found; `region` defaults to DEFAULT_REGION.
+ */
+export function checkInstanceRequest(input: unknown): { ok: true; request: InstanceRequest } | { ok: false; problems: Problem[] } {
+  const { problems, problem } = problemList();
+  if (!isPlainObject(input)) {
+    problem('(request)', `must be a JSON object with "instanceId" (got ${describeType(input)})`);
+    return { ok: false, problems };
+  }
+  checkKnownFields(input, ['instanceId', 'region'], problem);
+  const instanceId =
+    input.instanceId === undefined
+      ? (problem('instanceId', 'is required'), undefined)
+      : checkId(input.instanceId, 'instanceId', INSTANCE_ID, 'i-0123456789abcdef0', problem);
+  const region = checkRegion(input.region, problem);
+  if (problems.length > 0 || instanceId === undefined || region === undefined) return { ok: false, problems: listed(problems) };
+  return { ok: true, request: { instanceId, region } };
 }
 
 /** Returns the id, or reports a problem and returns undefined. */

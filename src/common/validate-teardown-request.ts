@@ -1,7 +1,6 @@
 /** Checks a teardown request (the `terminateInstance` workflow's input) before anything touches AWS. */
 import type { Region } from './contract';
-import { describeType } from './durations';
-import { checkId, checkKnownFields, checkRegion, isPlainObject, listed, problemList, type Problem, type ProblemSubject } from './field-checks';
+import { checkInstanceRequest, type Problem, type ProblemSubject } from './field-checks';
 
 /** Input of the `terminateInstance` teardown workflow. Unknown fields are refused. */
 export interface TeardownRequest {
@@ -11,9 +10,6 @@ export interface TeardownRequest {
   region?: Region;
 }
 
-const KNOWN_FIELDS: readonly (keyof TeardownRequest)[] = ['instanceId', 'region'];
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-
 export type TeardownCheck = { ok: true; request: Required<TeardownRequest> } | { ok: false; problems: Problem[] };
 
 export const TEARDOWN_REQUEST: ProblemSubject = {
@@ -22,17 +18,5 @@ export const TEARDOWN_REQUEST: ProblemSubject = {
 };
 
 export function validateTeardownRequest(input: unknown): TeardownCheck {
-  const { problems, problem } = problemList();
-  if (!isPlainObject(input)) {
-    problem('(request)', `must be a JSON object with "instanceId" (got ${describeType(input)})`);
-    return { ok: false, problems };
-  }
-  checkKnownFields(input, KNOWN_FIELDS, problem);
-  const instanceId =
-    input.instanceId === undefined
-      ? (problem('instanceId', 'is required'), undefined)
-      : checkId(input.instanceId, 'instanceId', INSTANCE_ID, 'i-0123456789abcdef0', problem);
-  const region = checkRegion(input.region, problem);
-  if (problems.length > 0 || instanceId === undefined || region === undefined) return { ok: false, problems: listed(problems) };
-  return { ok: true, request: { instanceId, region } };
+  return checkInstanceRequest(input);
 }

@@ -2,4 +2,5 @@
 export { provisionInstance, statusQuery } from './provision-instance';
 export { terminateInstance, type TeardownResult } from './terminate-instance';
 export { validateCredentials } from './validate-credentials';
+export { getInstanceStatus } from './get-instance-status';
 export { reapOrphans } from './reap-orphans';

@@ -6,11 +6,12 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { stackEnv, startWorker, toolPath, type ManagedProcess } from '../../tools/local-stack';
 import { PROJECT_ROOT } from '../../tools/project-root';
-import type { ProvisionResult } from '../../src/common/contract';
+import type { InstanceStatusResult, ProvisionResult } from '../../src/common/contract';
 import { instancesTagged, isRunningOrPending, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
+import { compileContractSchema } from '../support/contract-schemas';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
 const run = promisify(execFile);
@@ -196,7 +197,47 @@ it('terminates an instance by id, and checks credentials', async () => {
   expect(JSON.parse(credentials.stdout)).toMatchObject({ region: 'us-east-1' });
 });
 
-it.each(['provision', 'status', 'cancel', 'terminate', 'validate-credentials'])('has help text for %s', async (command) => {
+it('shows an instance by id as EC2 reports it: running, stopped, terminated; exit 7 for an id EC2 does not know, 2 for a malformed one', async () => {
+  const launched = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-0c7a8e3f05e4e5f0c', InstanceType: 't4g.small', MinCount: 1, MaxCount: 1 }));
+  const instanceId = launched.Instances?.[0]?.InstanceId ?? '';
+  const isResult = compileContractSchema('get-instance-status.result.schema.json');
+  const show = async (...flags: string[]): Promise<InstanceStatusResult> => {
+    const outcome = await stagely(['instance', instanceId, ...flags]);
+    expect(outcome).toMatchObject({ code: 0, stderr: '' });
+    const result = JSON.parse(outcome.stdout) as InstanceStatusResult;
+    expect(isResult(result)).toBe(true);
+    return result;
+  };
+
+  const running = await show();
+  expect(running).toMatchObject({ instanceId, state: 'running', ec2State: 'running', instanceType: 't4g.small', publicIp: expect.any(String), privateIp: expect.any(String) });
+  expect(Date.parse(running.launchedAt ?? '')).not.toBeNaN();
+
+  await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+  const stopped = await show('--json', '--region', 'us-east-1');
+  expect(stopped.state).toBe('stopped');
+  expect(['stopping', 'stopped']).toContain(stopped.ec2State);
+
+  await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+  const terminated = await show('--json');
+  expect(terminated.state).toBe('terminated');
+  expect(['shutting-down', 'terminated']).toContain(terminated.ec2State);
+
+  const unknown = await stagely(['instance', 'i-0123456789abcdef0']);
+  expect(unknown.code).toBe(7);
+  expect(unknown.stdout).toBe('');
+  expect(unknown.stderr).toMatch(/^InstanceNotFound: EC2 in us-east-1 does not know instance i-0123456789abcdef0/);
+  const unknownJson = await stagely(['instance', 'i-0123456789abcdef0', '--region', 'eu-west-1', '--json']);
+  expect(unknownJson.code).toBe(7);
+  expect(JSON.parse(unknownJson.stdout)).toMatchObject({ error: { type: 'InstanceNotFound', message: expect.stringContaining('EC2 in eu-west-1') } });
+
+  const malformed = await stagely(['instance', 'i-nope', '--json']);
+  expect(malformed.code).toBe(2);
+  expect(JSON.parse(malformed.stdout)).toMatchObject({ error: { type: 'InvalidSpec', problems: [{ field: 'instanceId' }] } });
+  expect((await stagely(['instance', instanceId, '--region', 'mars-1'])).stderr).toContain('Invalid instance status request (1 problem): region: ');
+});
+
+it.each(['provision', 'status', 'cancel', 'terminate', 'instance', 'validate-credentials'])('has help text for %s', async (command) => {
   const help = await stagely([command, '--help']);
   expect(help.code).toBe(0);
   expect(help.stdout).toContain(`Usage: stagely ${command}`);
@@ -206,7 +247,7 @@ it.each(['provision', 'status', 'cancel', 'terminate', 'validate-credentials'])(
 it('lists the subcommands and exits 2 when given none', async () => {
   const outcome = await stagely([]);
   expect(outcome.code).toBe(2);
-  for (const command of ['provision', 'status', 'cancel', 'terminate', 'validate-credentials']) expect(outcome.stderr).toContain(command);
+  for (const command of ['provision', 'status', 'cancel', 'terminate', 'instance', 'validate-credentials']) expect(outcome.stderr).toContain(command);
 });
 
 it('answers `temporal workflow execute` with the contract JSON', async () => {

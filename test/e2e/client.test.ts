@@ -4,13 +4,14 @@
  * (open or succeeded run), and the worker keeps AWS secrets out of its logs.
  */
 import { readFileSync } from 'node:fs';
-import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, RunInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
 import {
   cancelProvision,
   findApplicationFailure,
+  getInstanceStatus,
   getProvisionResult,
   getProvisionStatus,
   ProvisionConflictError,
@@ -21,6 +22,7 @@ import {
 import type { ProvisionRequest } from '../../src/common/contract';
 import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../../src/common/visibility';
 import { instancesTagged, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
+import { compileContractSchema } from '../support/contract-schemas';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
 const taskQueue = uniqueName('e2e-client');
@@ -194,6 +196,47 @@ it('tears an instance down, and a second teardown finds it already gone', async 
     instanceId: 'i-0123456789abcdef0',
     alreadyGone: true,
   });
+});
+
+it('reads a provisioned instance\'s status as it runs, stops and terminates; InstanceNotFound for an unknown id, InvalidSpec for a malformed one', async () => {
+  const workflowId = uniqueName('status');
+  await startProvision(client, { size: 'small', architecture: 'amd64', pollInterval: '1s' }, { workflowId, taskQueue });
+  const provisioned = await getProvisionResult(client, workflowId);
+  const { instanceId } = provisioned;
+  const isResult = compileContractSchema('get-instance-status.result.schema.json');
+
+  const running = await getInstanceStatus(client, { instanceId }, { taskQueue });
+  expect(isResult(running)).toBe(true);
+  expect(running).toEqual({
+    instanceId,
+    state: 'running',
+    ec2State: 'running',
+    publicIp: provisioned.publicIp,
+    privateIp: provisioned.privateIp,
+    instanceType: provisioned.instanceType,
+    launchedAt: provisioned.launchedAt,
+  });
+  // Keyed by region and instance, so concurrent reads of one instance share a run.
+  const description = await client.workflow.getHandle(`instance-status-us-east-1-${instanceId}`).describe();
+  expect(description.type).toBe('getInstanceStatus');
+  expect(await description.staticSummary()).toBe(`Status of ${instanceId} in us-east-1`);
+
+  await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+  const stopped = await getInstanceStatus(client, { instanceId, region: 'us-east-1' }, { taskQueue });
+  expect(stopped.state).toBe('stopped');
+  expect(['stopping', 'stopped']).toContain(stopped.ec2State);
+
+  await terminateInstance(client, { instanceId }, { taskQueue });
+  const terminated = await getInstanceStatus(client, { instanceId }, { taskQueue });
+  expect(isResult(terminated)).toBe(true);
+  expect(terminated.state).toBe('terminated');
+  expect(['shutting-down', 'terminated']).toContain(terminated.ec2State);
+
+  const typeOf = (error: unknown): string | null | undefined => (error instanceof WorkflowFailedError ? findApplicationFailure(error)?.type : null);
+  const unknown = await getInstanceStatus(client, { instanceId: 'i-0123456789abcdef0' }, { taskQueue }).catch((e: unknown) => e);
+  expect(typeOf(unknown)).toBe('InstanceNotFound');
+  const malformed = await getInstanceStatus(client, { instanceId: 'i-NOPE' }, { taskQueue }).catch((e: unknown) => e);
+  expect(typeOf(malformed)).toBe('InvalidSpec');
 });
 
 it('validates the worker credentials', async () => {

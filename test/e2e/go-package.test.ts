@@ -31,6 +31,8 @@ const INTEGRATION_TESTS = [
   'TestIntegrationBadRequestFailsWithInvalidSpec',
   'TestIntegrationPrivateSubnetFailsWithPublicIpTimeout',
   'TestIntegrationSecondStartAttaches',
+  'TestIntegrationStartWithAnotherRequestConflicts',
+  'TestIntegrationGetInstanceStatus',
   'TestIntegrationEncryptingWorker',
 ];
 

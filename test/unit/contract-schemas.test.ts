@@ -21,6 +21,7 @@ import {
 import { validateReapRequest } from '../../src/common/validate-reap-request';
 import type * as validateRequest from '../../src/common/validate-provision-request';
 import { validateProvisionRequest } from '../../src/common/validate-provision-request';
+import { validateInstanceStatusRequest } from '../../src/common/validate-instance-status-request';
 import { validateTeardownRequest } from '../../src/common/validate-teardown-request';
 import { compileContractSchema } from '../support/contract-schemas';
 // Runs the validator's unit tests here too, recording every request they validate (see the mock).
@@ -113,9 +114,11 @@ describe('the other request schemas against their validators', () => {
     ['a number id', { instanceId: 42 }, false],
     ['a number region', { instanceId: 'i-0123456789abcdef0', region: 1 }, false],
     ['not an object', ['i-0123456789abcdef0'], false],
-  ])('terminateInstance, %s: schema and validator agree', (_name, input, valid) => {
+  ])('terminateInstance and getInstanceStatus, %s: schema and validator agree', (_name, input, valid) => {
     expect(validateTeardownRequest(input).ok).toBe(valid);
     expect(compileContractSchema('terminate-instance.request.schema.json')(input)).toBe(valid);
+    expect(validateInstanceStatusRequest(input).ok).toBe(valid);
+    expect(compileContractSchema('get-instance-status.request.schema.json')(input)).toBe(valid);
   });
 
   it.each<[string, unknown, boolean]>([

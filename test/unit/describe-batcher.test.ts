@@ -138,9 +138,9 @@ describe('DescribeBatcher coalescing', () => {
     await jest.advanceTimersByTimeAsync(WINDOW_MS);
 
     expect(fake('us-east-1').inputs).toEqual([{ Filters: [{ Name: 'instance-id', Values: ['i-01', 'i-02'] }] }]);
-    expect(await first).toEqual({ instanceId: 'i-01', state: 'running', spot: false });
-    expect(await second).toEqual({ instanceId: 'i-01', state: 'running', spot: false });
-    expect(await other).toEqual({ instanceId: 'i-02', state: 'running', spot: false });
+    expect(await first).toEqual({ instanceId: 'i-01', state: 'running', ec2State: 'running', spot: false });
+    expect(await second).toEqual({ instanceId: 'i-01', state: 'running', ec2State: 'running', spot: false });
+    expect(await other).toEqual({ instanceId: 'i-02', state: 'running', ec2State: 'running', spot: false });
   });
 
   it('starts a new batch for a call made after a flush (two sends)', async () => {
@@ -197,8 +197,11 @@ describe('DescribeBatcher results', () => {
               PrivateIpAddress: '10.0.0.10',
               LaunchTime: new Date('2024-05-01T12:34:56.000Z'),
               InstanceLifecycle: 'spot',
+              InstanceType: 't4g.small',
             },
             { InstanceId: 'i-pending', State: { Name: 'pending' } },
+            { InstanceId: 'i-stopping', State: { Name: 'stopping' } },
+            { InstanceId: 'i-no-state' },
           ],
         },
         {
@@ -215,15 +218,20 @@ describe('DescribeBatcher results', () => {
     });
     const { batcher } = setup(respond);
 
-    const results = ['i-ondemand', 'i-pending', 'i-spot'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
+    const results = ['i-ondemand', 'i-pending', 'i-stopping', 'i-no-state', 'i-spot'].map((instanceId) => batcher.describe({ region: 'us-east-1', instanceId }));
     await jest.advanceTimersByTimeAsync(WINDOW_MS);
 
+    // state folds EC2's name (stopping -> stopped, shutting-down -> terminated); ec2State keeps it.
     expect(await Promise.all(results)).toStrictEqual<InstanceStatus[]>([
-      { instanceId: 'i-ondemand', state: 'terminated', privateIp: '10.0.0.11', launchedAt: '2024-05-02T00:00:00.000Z', spot: false },
-      { instanceId: 'i-pending', state: 'pending', spot: false },
+      { instanceId: 'i-ondemand', state: 'terminated', ec2State: 'shutting-down', privateIp: '10.0.0.11', launchedAt: '2024-05-02T00:00:00.000Z', spot: false },
+      { instanceId: 'i-pending', state: 'pending', ec2State: 'pending', spot: false },
+      { instanceId: 'i-stopping', state: 'stopped', ec2State: 'stopping', spot: false },
+      { instanceId: 'i-no-state', state: 'pending', spot: false },
       {
         instanceId: 'i-spot',
         state: 'running',
+        ec2State: 'running',
+        instanceType: 't4g.small',
         publicIp: '203.0.113.10',
         privateIp: '10.0.0.10',
         launchedAt: '2024-05-01T12:34:56.000Z',
@@ -240,9 +248,9 @@ describe('DescribeBatcher results', () => {
 
     expect(fake('us-east-1').batches).toEqual([['i-known-1', 'i-not-yet', 'i-known-2', 'i-gone']]);
     expect(await Promise.all(results)).toEqual([
-      { instanceId: 'i-known-1', state: 'running', spot: false },
+      { instanceId: 'i-known-1', state: 'running', ec2State: 'running', spot: false },
       null,
-      { instanceId: 'i-known-2', state: 'running', spot: false },
+      { instanceId: 'i-known-2', state: 'running', ec2State: 'running', spot: false },
       null,
     ]);
   });
@@ -268,8 +276,8 @@ describe('DescribeBatcher results', () => {
     expect(fake('us-east-1').inputs).toEqual([{ Filters: filter }, { Filters: filter, NextToken: 'token-2' }]);
     expect(fake('us-east-1').inputs[0]).not.toHaveProperty('NextToken');
     expect(await Promise.all(results)).toEqual([
-      { instanceId: 'i-page-1', state: 'running', spot: false },
-      { instanceId: 'i-page-2', state: 'running', spot: false },
+      { instanceId: 'i-page-1', state: 'running', ec2State: 'running', spot: false },
+      { instanceId: 'i-page-2', state: 'running', ec2State: 'running', spot: false },
       null,
     ]);
   });
@@ -389,7 +397,7 @@ describe('DescribeBatcher errors', () => {
     expect(await settled).toEqual([
       { status: 'rejected', reason: error },
       { status: 'rejected', reason: error },
-      { status: 'fulfilled', value: { instanceId: 'i-euw1-a', state: 'running', spot: false } },
+      { status: 'fulfilled', value: { instanceId: 'i-euw1-a', state: 'running', ec2State: 'running', spot: false } },
     ]);
     const [first, second] = await settled;
     expect(first?.status === 'rejected' && first.reason).toBe(error);
@@ -413,10 +421,10 @@ describe('DescribeBatcher errors', () => {
     expect(await settled).toEqual([
       { status: 'rejected', reason: error },
       { status: 'rejected', reason: error },
-      { status: 'fulfilled', value: { instanceId: 'i-03', state: 'running', spot: false } },
-      { status: 'fulfilled', value: { instanceId: 'i-04', state: 'running', spot: false } },
+      { status: 'fulfilled', value: { instanceId: 'i-03', state: 'running', ec2State: 'running', spot: false } },
+      { status: 'fulfilled', value: { instanceId: 'i-04', state: 'running', ec2State: 'running', spot: false } },
     ]);
-    expect(await later).toEqual({ instanceId: 'i-05', state: 'running', spot: false });
+    expect(await later).toEqual({ instanceId: 'i-05', state: 'running', ec2State: 'running', spot: false });
   });
 
   it('rejects the whole batch when a later page fails', async () => {

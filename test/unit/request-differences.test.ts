@@ -1,6 +1,8 @@
 import { PROVISION_CONFLICT } from '../../src/common/failures';
 import { canonicalJson, differingFields, WHOLE_REQUEST } from '../../src/common/request-differences';
 import { ProvisionConflictError } from '../../src/provision-conflict';
+import { REQUEST_DIFFERENCES_FILE, type requestDifferenceCases } from '../../scripts/request-difference-cases';
+import { readContractFile } from '../support/contract-schemas';
 import { EVERY_FIELD_REQUEST } from '../support/requests';
 
 const minimal = { size: 'small', architecture: 'arm64' } as const;
@@ -69,4 +71,18 @@ it('tells requests apart by their readiness, and not by readiness defaults spell
   expect(differingFields({ ...base, readiness: { tcpPort: 22 } }, { ...base, readiness: { tcpPort: 22, address: 'public', timeout: '10m' } })).toEqual([]);
   expect(differingFields({ ...base, readiness: { tcpPort: 22 } }, { ...base, readiness: { tcpPort: 2222 } })).toEqual(['readiness']);
   expect(differingFields(base, { ...base, readiness: { statusChecks: true } })).toEqual(['readiness']);
+});
+
+describe('the shared cases in contract/request-differences.json (the Go package checks its comparison against them)', () => {
+  const { cases } = readContractFile(REQUEST_DIFFERENCES_FILE) as ReturnType<typeof requestDifferenceCases>;
+
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, { existing, requested, fields }) => {
+    expect(differingFields(existing, requested)).toEqual(fields);
+  });
+
+  it('cover requests that match, that differ in named fields, and that can only be compared whole', () => {
+    expect(cases.some((c) => c.fields.length === 0)).toBe(true);
+    expect(cases.some((c) => c.fields.length > 1 && !c.fields.includes(WHOLE_REQUEST))).toBe(true);
+    expect(cases.filter((c) => c.fields.includes(WHOLE_REQUEST)).length).toBeGreaterThan(5);
+  });
 });

@@ -1,5 +1,6 @@
 import { describeProblems, type Problem } from '../../src/common/field-checks';
 import { PROVISION_REQUEST, utf8Length, validateProvisionRequest, type ProvisionSpec } from '../../src/common/validate-provision-request';
+import { INSTANCE_STATUS_REQUEST, validateInstanceStatusRequest } from '../../src/common/validate-instance-status-request';
 import { TEARDOWN_REQUEST, validateTeardownRequest } from '../../src/common/validate-teardown-request';
 import { EVERY_FIELD_REQUEST } from '../support/requests';
 
@@ -410,29 +411,41 @@ describe('validateProvisionRequest: tag keys that look like object internals', (
   });
 });
 
-describe('validateTeardownRequest', () => {
+describe.each([
+  ['validateTeardownRequest', validateTeardownRequest],
+  ['validateInstanceStatusRequest', validateInstanceStatusRequest],
+])('%s', (_name, validate) => {
   it('accepts an instance id and defaults the region', () => {
-    expect(validateTeardownRequest({ instanceId: 'i-0123456789abcdef0' })).toEqual({ ok: true, request: { instanceId: 'i-0123456789abcdef0', region: 'us-east-1' } });
+    expect(validate({ instanceId: 'i-0123456789abcdef0' })).toEqual({ ok: true, request: { instanceId: 'i-0123456789abcdef0', region: 'us-east-1' } });
+    expect(validate({ instanceId: 'i-01234567', region: 'eu-west-1' })).toEqual({ ok: true, request: { instanceId: 'i-01234567', region: 'eu-west-1' } });
   });
 
   it.each<[string, unknown, { field: string; message: string }]>([
     ['a string', 'i-0123456789abcdef0', { field: '(request)', message: 'must be a JSON object with "instanceId" (got string "i-0123456789abcdef0")' }],
     ['no instance id', {}, { field: 'instanceId', message: 'is required' }],
     ['a bad instance id', { instanceId: 'i-nope' }, { field: 'instanceId', message: 'must be an id like "i-0123456789abcdef0" (got string "i-nope")' }],
+    ['an upper-case instance id', { instanceId: 'i-0123456789ABCDEF0' }, { field: 'instanceId', message: 'must be an id like "i-0123456789abcdef0" (got string "i-0123456789ABCDEF0")' }],
     ['an unknown region', { instanceId: 'i-0123456789abcdef0', region: 'mars-1' }, { field: 'region', message: expect.stringContaining('"mars-1" is not an AWS region') }],
     ['an unknown field', { instanceId: 'i-0123456789abcdef0', force: true }, { field: 'force', message: 'unknown field; allowed fields are instanceId, region' }],
     ['a field in the wrong case', { InstanceId: 'i-0123456789abcdef0' }, { field: 'InstanceId', message: 'unknown field; field names are case-sensitive, did you mean "instanceId"?' }],
   ])('refuses %s, naming the field', (_label, input, problem) => {
-    const check = validateTeardownRequest(input);
+    const check = validate(input);
     expect(check.ok ? [] : check.problems).toContainEqual(problem);
   });
+});
 
-  it('describes its problems as a teardown request that terminated nothing', () => {
-    const check = validateTeardownRequest({});
-    expect(check.ok ? '' : describeProblems(TEARDOWN_REQUEST, check.problems)).toBe(
-      'Invalid teardown request (1 problem): instanceId: is required. Fix the request and start the teardown again; nothing was terminated.',
-    );
-  });
+it('describes a teardown request\'s problems as a teardown that terminated nothing', () => {
+  const check = validateTeardownRequest({});
+  expect(check.ok ? '' : describeProblems(TEARDOWN_REQUEST, check.problems)).toBe(
+    'Invalid teardown request (1 problem): instanceId: is required. Fix the request and start the teardown again; nothing was terminated.',
+  );
+});
+
+it('describes a status request\'s problems as a read that sent nothing to AWS', () => {
+  const check = validateInstanceStatusRequest({ instanceId: 'i-1' });
+  expect(check.ok ? '' : describeProblems(INSTANCE_STATUS_REQUEST, check.problems)).toBe(
+    'Invalid instance status request (1 problem): instanceId: must be an id like "i-0123456789abcdef0" (got string "i-1"). Fix the request and ask again; nothing was sent to AWS.',
+  );
 });
 
 describe('utf8Length', () => {
