@@ -225,7 +225,7 @@ export function validateTeardownRequest(input: unknown): TeardownCheck {
 }
 
 /** The first MAX_PROBLEMS - 1 problems and a count of the rest, when there are more than MAX_PROBLEMS. */
-function listed(problems: SpecProblem[]): SpecProblem[] {
+export function listed(problems: SpecProblem[]): SpecProblem[] {
   if (problems.length <= MAX_PROBLEMS) return problems;
   const rest = problems.length - (MAX_PROBLEMS - 1);
   return [...problems.slice(0, MAX_PROBLEMS - 1), { field: '(request)', message: `${rest} more problems not listed; fix the ones above first` }];
@@ -235,7 +235,7 @@ function listed(problems: SpecProblem[]): SpecProblem[] {
  * A caller's field or tag name as problems name it: at most 40 characters. Only the start of a huge
  * name is looked at (84 UTF-16 units hold more than 40 code points), so a 1 MB name costs nothing.
  */
-function fieldName(name: string): string {
+export function fieldName(name: string): string {
   return truncate(name.length > 84 ? name.slice(0, 84) : name, 40);
 }
 
@@ -245,7 +245,7 @@ export function describeProblems(problems: readonly SpecProblem[]): string {
   return `Invalid provision request (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${list}. Fix the request and start the provision again; nothing was launched.`;
 }
 
-type Report = (field: string, message: string) => void;
+export type Report = (field: string, message: string) => void;
 
 function checkEnum<T extends string>(
   value: unknown,
@@ -404,7 +404,8 @@ function isSpotFallback(value: unknown): value is SpotFallback {
   return typeof value === 'string' && (SPOT_FALLBACKS as readonly string[]).includes(value);
 }
 
-function checkDuration(
+/** A duration field within bounds, or its default; reports a problem and returns undefined otherwise. */
+export function checkDuration(
   value: unknown,
   field: string,
   fallback: number,
@@ -425,7 +426,7 @@ function checkDuration(
   return ms;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;

@@ -3,3 +3,4 @@ export { provisionInstance, statusQuery } from './provision-instance';
 export { terminateInstance, type TeardownResult } from './terminate-instance';
 export { validateCredentials } from './validate-credentials';
 export { reapOrphans } from './reap-orphans';
+export { vmLease, leaseStatusQuery, destroyUpdate, extendUpdate, waitReadyUpdate, type LeaseCarry } from './vm-lease';
