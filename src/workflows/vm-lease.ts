@@ -267,7 +267,7 @@ async function hold(spec: LeaseSpec, state: LeaseState): Promise<HoldOutcome> {
  */
 async function watch(region: string, instanceId: string, dueAt: number, intervalMs: number): Promise<InstanceStatus | null | undefined> {
   try {
-    return await callLocal(LOCAL_POLL, `Watch ${instanceId}`).describeInstance({ region, instanceId, dueAt, intervalMs });
+    return await callLocal(LOCAL_POLL, `Watch ${instanceId}`).describeInstance({ region, instanceId, dueAt, intervalMs, watch: true });
   } catch (error) {
     if (isCancellation(error)) throw error;
     const cause = error instanceof ActivityFailure ? error.cause : error;
