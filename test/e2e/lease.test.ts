@@ -4,15 +4,17 @@
  *   `temporal workflow update execute` terminates its VM;
  * - a short TTL expires and terminates the VM (through the client library);
  * - a VM terminated behind the lease's back is noticed within two watch intervals;
+ * - `stagely lease start|status|extend|destroy` as a child process, with its exit codes;
  * - the reaper judges a lease's instances by the lease: kept while it is open, reaped once it was
  *   closed with `temporal workflow terminate` (which runs no clean-up at all).
  */
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import { type ApplicationFailure } from '@temporalio/common';
-import { stackEnv, startWorker, toolPath, type ManagedProcess } from '../../scripts/local-stack';
+import { PROJECT_ROOT, stackEnv, startWorker, toolPath, type ManagedProcess } from '../../scripts/local-stack';
 import { destroyLease, extendLease, getLeaseStatus, startLease, waitLeaseReady } from '../../src/client';
 import type { ProvisionResult } from '../../src/common/contract';
 import type { LeaseResult } from '../../src/common/lease-contract';
@@ -101,6 +103,45 @@ it('notices a VM terminated behind its back within two watch intervals', async (
   const result = await client.workflow.getHandle(marker).result() as LeaseResult;
   expect(result).toMatchObject({ endedBy: 'lost', instanceIds: [ready.instanceId] });
   expect(Date.parse(result.endedAt) - terminatedAt).toBeLessThan(2 * 10_000);
+}, 120_000);
+
+/** `stagely ARGS` as a child process; never throws on a non-zero exit. */
+async function stagely(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), ...args], { env, cwd: PROJECT_ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+it('stagely lease start, status, extend and destroy', async () => {
+  const marker = uniqueName('lease-stagely');
+  const started = await stagely(['lease', 'start', '--size', 'small', '--arch', 'arm64', '--tag', `e2e=${marker}`, '--poll-interval', '1s', '--ttl', '2h', '--id', marker, '--environment', 'pr-9', '--json']);
+  expect(started.code).toBe(0);
+  const { workflowId, instance } = JSON.parse(started.stdout) as { workflowId: string; instance: ProvisionResult };
+  expect(workflowId).toBe(marker);
+  expect(await stateOf(ec2, 'e2e', marker)).toEqual(['running']);
+
+  const status = await stagely(['lease', 'status', marker, '--json']);
+  expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'ready', instance: { instanceId: instance.instanceId } });
+  const described = await client.workflow.getHandle(marker).describe();
+  expect(described.searchAttributes).toMatchObject({ StagelyEnvironment: ['pr-9'], InstanceId: [instance.instanceId] });
+  expect(await described.staticSummary()).toBe('Lease for pr-9: small/arm64 on-demand in us-east-1, ttl 2h');
+
+  const refused = await stagely(['lease', 'extend', marker, '--ttl', '800h', '--json']);
+  expect(refused.code).toBe(2);
+  expect(JSON.parse(refused.stdout)).toMatchObject({ error: { type: 'InvalidSpec', message: expect.stringContaining('at most 720h') as string } });
+  const extended = await stagely(['lease', 'extend', marker, '--ttl', '3h', '--json']);
+  expect(extended.code).toBe(0);
+  expect(Date.parse((JSON.parse(extended.stdout) as { expiresAt: string }).expiresAt)).toBeGreaterThan(Date.now() + 2 * 3_600_000);
+
+  const destroyed = await stagely(['lease', 'destroy', marker, '--reason', 'merged', '--json']);
+  expect(destroyed.code).toBe(0);
+  expect(JSON.parse(destroyed.stdout)).toMatchObject({ endedBy: 'destroyed', reason: 'merged', instanceIds: [instance.instanceId] });
+  expect(await stateOf(ec2, 'e2e', marker)).toEqual([expect.stringMatching(/^(shutting-down|terminated)$/)]);
+  expect((await stagely(['lease', 'status', 'no-such-lease'])).code).toBe(4);
 }, 120_000);
 
 it('the reaper keeps the VM of an open lease, and reaps it once the lease was terminated', async () => {

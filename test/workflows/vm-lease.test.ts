@@ -87,11 +87,14 @@ it('extend moves the expiry; out of bounds is refused by the validator', async (
   const { outcome, calls } = await withLease({ instance: SMALL, ttl: '1h', watchInterval: '1h' }, {}, async (handle) => {
     await handle.executeUpdate(waitReadyUpdate);
     const extended = await handle.executeUpdate(extendUpdate, { args: [{ ttl: '3h' }] });
+    const details = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails;
     const refused = await updateFailure(handle.executeUpdate(extendUpdate, { args: [{ ttl: '800h' }] }));
     const malformed = await updateFailure(handle.executeUpdate(extendUpdate, { args: [{ ttl: 'soon' } as never] }));
     const history = await handle.fetchHistory();
-    return { extended, refused, malformed, history, result: await handle.result(), startedAt: await startedAtMs(handle) };
+    return { extended, details, refused, malformed, history, result: await handle.result(), startedAt: await startedAtMs(handle) };
   });
+  // The Web UI's current details name the environment (the workflow ID here), the VM and the new expiry.
+  expect(outcome.details).toMatch(new RegExp(`^Lease for lease-\\w+: ${instanceIdOf(1)}, expires ${outcome.extended.expiresAt}$`));
   expect(outcome.refused.type).toBe('InvalidSpec');
   expect(outcome.refused.message).toMatch(/at most 720h from its start/);
   expect(outcome.malformed.message).toMatch(/ttl: must be a duration string/);
