@@ -16,12 +16,13 @@ import {
 import { ApplicationFailure, type DataConverter } from '@temporalio/common';
 import { dataConverterFromEnv } from './codec';
 import type { CredentialsCheck, InstanceStatusResult, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
+import { LeaseUpdate, type ExtendResult, type LeaseRequest, type LeaseResult, type LeaseStatus } from './common/lease-contract';
 import { STATUS_QUERY, WorkflowType } from './common/contract';
 import { DEFAULT_REGION } from './common/regions';
 import { differingFields } from './common/request-differences';
 import type { InstanceStatusRequest } from './common/validate-instance-status-request';
 import type { TeardownRequest } from './common/validate-teardown-request';
-import { provisionSummary, STAGELY_ENVIRONMENT } from './common/visibility';
+import { leaseSummary, provisionSummary, STAGELY_ENVIRONMENT } from './common/visibility';
 import { temporalSettings, type TemporalSettings } from './config';
 import { ProvisionConflictError } from './provision-conflict';
 import type {
@@ -30,13 +31,16 @@ import type {
   TeardownResult,
   terminateInstance as teardownWorkflow,
   validateCredentials as credentialsWorkflow,
+  vmLease,
 } from './workflows';
 
 export type { CredentialsCheck, InstanceStatusResult, LaunchAttempt, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
 export type { InstanceStatusRequest } from './common/validate-instance-status-request';
 export type { TeardownRequest } from './common/validate-teardown-request';
 export type { TeardownResult } from './workflows';
-export { FailureType, PROVISION_CONFLICT } from './common/failures';
+export type { DestroyRequest, ExtendRequest, ExtendResult, LeaseRequest, LeaseResult, LeaseStatus } from './common/lease-contract';
+export { LeaseUpdate } from './common/lease-contract';
+export { FailureType, LEASE_ENDED, PROVISION_CONFLICT } from './common/failures';
 export { ProvisionConflictError } from './provision-conflict';
 export { DEFAULT_TASK_QUEUE, STATUS_QUERY, WorkflowType } from './common/contract';
 export { dataConverterFromEnv, type PayloadEncryption } from './codec';
@@ -193,6 +197,57 @@ export async function validateCredentials(client: Client, options: { region?: st
     taskQueue: options.taskQueue ?? temporalSettings().taskQueue,
     staticSummary: `Validate the worker's AWS credentials${options.region ? ` in ${options.region}` : ''}`,
   });
+}
+
+export type LeaseHandle = WorkflowHandle<typeof vmLease>;
+
+/**
+ * Starts a lease (docs/leases.md), or attaches to the open one under the same workflow ID. Returns at
+ * once; waitLeaseReady blocks until its VM is ready. Once a lease has closed, its ID starts a new one.
+ */
+export async function startLease(client: Client, request: LeaseRequest, options: StartOptions): Promise<LeaseHandle> {
+  const environment = options.environment ?? options.workflowId;
+  return client.workflow.start<typeof vmLease>(WorkflowType.vmLease, {
+    args: [request],
+    workflowId: options.workflowId,
+    taskQueue: options.taskQueue ?? temporalSettings().taskQueue,
+    staticSummary: leaseSummary(request, environment),
+    typedSearchAttributes: [{ key: STAGELY_ENVIRONMENT, value: environment }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+}
+
+/**
+ * Blocks until the lease's VM is ready and returns it (at once if it already is). Rejects with a
+ * WorkflowUpdateFailedError whose cause carries the provision's failure type, or LeaseEnded.
+ */
+export async function waitLeaseReady(client: Client, workflowId: string): Promise<ProvisionResult> {
+  return client.workflow.getHandle(workflowId).executeUpdate<ProvisionResult, []>(LeaseUpdate.waitReady);
+}
+
+/** The lease now expires `ttl` from now (at most 30 days after it started); refused out of bounds. */
+export async function extendLease(client: Client, workflowId: string, ttl: string | number): Promise<ExtendResult> {
+  return client.workflow.getHandle(workflowId).executeUpdate<ExtendResult, [{ ttl: string | number }]>(LeaseUpdate.extend, { args: [{ ttl }] });
+}
+
+/**
+ * Ends the lease: its VM is terminated, and this returns the lease's result once EC2 confirms.
+ * Idempotent: on a lease that has already completed, it returns that lease's result.
+ */
+export async function destroyLease(client: Client, workflowId: string, reason?: string): Promise<LeaseResult> {
+  const handle = client.workflow.getHandle<typeof vmLease>(workflowId);
+  try {
+    return await handle.executeUpdate<LeaseResult, [{ reason?: string }]>(LeaseUpdate.destroy, { args: [reason === undefined ? {} : { reason }] });
+  } catch (error) {
+    // A closed workflow takes no update; a lease that completed has its result.
+    if ((await handle.describe()).status.name !== 'COMPLETED') throw error;
+    return handle.result();
+  }
+}
+
+/** The lease's `status` query: phase, current VM, expiry, replacements, how it ended. Works on closed leases too. */
+export async function getLeaseStatus(client: Client, workflowId: string): Promise<LeaseStatus> {
+  return client.workflow.getHandle(workflowId).query<LeaseStatus>(STATUS_QUERY);
 }
 
 /**

@@ -18,7 +18,13 @@ export interface InstanceRef {
  * A poll: the instance, and, from a workflow polling on shared ticks, the tick it is for and its
  * interval, so the worker can foresee its next poll (describe-batcher.ts).
  */
-export interface PollRequest extends InstanceRef, Partial<PollSchedule> {}
+export interface PollRequest extends InstanceRef, Partial<PollSchedule> {
+  /**
+   * A lease's watch (workflows/vm-lease.ts): the run polls again on its next tick whatever it sees,
+   * until the instance is gone, where a provision stops at the first public IP.
+   */
+  watch?: boolean;
+}
 
 /**
  * Reads one instance. Returns null when EC2 does not know the id: right after RunInstances that means
@@ -33,7 +39,7 @@ export async function describeInstance(clients: AwsClients, request: PollRequest
   try {
     const status = batcher !== undefined ? await batcher.describe(ref, schedule, abortSignal()) : await describeAlone(clients, ref);
     const checkedAt = Date.now();
-    if (batcher !== undefined && schedule !== undefined && (status === null || (!status.publicIp && !isGone(status.state)))) {
+    if (batcher !== undefined && schedule !== undefined && (status === null || ((request.watch === true || !status.publicIp) && !isGone(status.state)))) {
       // The run will poll again on the tick the workflow works out from the same answer time.
       batcher.expect(ref, nextPollAt(schedule.dueAt, checkedAt, schedule.intervalMs), schedule.intervalMs);
     }

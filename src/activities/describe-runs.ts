@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
-import type { NewestRun, RunRef, RunStatus } from '../common/reaping';
+import { WorkflowType } from '../common/contract';
+import type { LeaseFacts, NewestRun, RunRef, RunStatus } from '../common/reaping';
 import { INSTANCE_ID } from '../common/visibility';
 
 export interface RunLookup {
@@ -19,6 +20,8 @@ export interface RunDetail {
   instanceId?: string;
   /** The newest run of the ref's workflow ID, when that is another run (a reset's, or a new start's). */
   newest?: NewestRun;
+  /** The lease that started the run as its child, when a `vmLease` did. */
+  lease?: LeaseFacts;
 }
 
 /** Describes at a time: enough to be quick, few enough not to crowd the worker's connection. */
@@ -37,6 +40,7 @@ export async function describeRuns(refs: readonly RunRef[], client: Client = Con
   const workflowIds = [...new Set(refs.map((ref) => ref.workflowId))];
   const newest = await inParallel(workflowIds, (workflowId) => describeRun(client, workflowId));
   const newestOf = new Map(workflowIds.map((id, i) => [id, newest[i]]));
+  const leases = await inParallel(tagged, (run) => describeLease(client, run.parent));
   const lookup: RunLookup = {
     statuses: tagged.map((run) => run.status),
     runs: refs.map((ref, i) => {
@@ -47,6 +51,8 @@ export async function describeRuns(refs: readonly RunRef[], client: Client = Con
       if (latest?.runId !== undefined && latest.runId !== ref.runId) {
         detail.newest = { runId: latest.runId, status: latest.status, ...(latest.instanceId !== undefined && { instanceId: latest.instanceId }) };
       }
+      const lease = leases[i];
+      if (run?.parent !== undefined && lease?.type === WorkflowType.vmLease) detail.lease = { workflowId: run.parent.workflowId, status: lease.status };
       return detail;
     }),
   };
@@ -60,6 +66,22 @@ interface Described {
   /** Absent when the run was not found. */
   runId?: string;
   instanceId?: string;
+  /** The workflow type; absent when the run was not found. */
+  type?: string;
+  /** The run that started this one as its child. */
+  parent?: RunRef;
+}
+
+/**
+ * The status of the lease a child run's parent belongs to: the parent run's own when it closed without
+ * continuing as new, else that of its workflow ID's newest run (where the lease carries on). Only the
+ * parent's type says whether it is a lease; no parent, no lookup.
+ */
+async function describeLease(client: Client, parent: RunRef | undefined): Promise<Described> {
+  if (parent === undefined) return { status: 'NOT_FOUND' };
+  const run = await describeRun(client, parent.workflowId, parent.runId);
+  if (run.type !== WorkflowType.vmLease || run.status !== 'CONTINUED_AS_NEW') return run;
+  return { ...(await describeRun(client, parent.workflowId)), type: run.type };
 }
 
 /** One run, or without a run ID the workflow ID's newest run. */
@@ -71,7 +93,9 @@ async function describeRun(client: Client, workflowId: string, runId?: string): 
     if (error instanceof WorkflowNotFoundError) return { status: 'NOT_FOUND' };
     throw error;
   }
-  const run: Described = { status: description.status.name, runId: description.runId };
+  const run: Described = { status: description.status.name, runId: description.runId, type: description.type };
+  const { workflowId: parentId, runId: parentRunId } = description.parentExecution ?? {};
+  if (parentId && parentRunId) run.parent = { workflowId: parentId, runId: parentRunId };
   const instanceId = description.typedSearchAttributes.get(INSTANCE_ID);
   if (typeof instanceId === 'string' && instanceId !== '') run.instanceId = instanceId;
   return run;

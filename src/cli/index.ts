@@ -8,6 +8,7 @@
  *   npm run stagely -- terminate <instance-id> [--region R]
  *   npm run stagely -- instance <instance-id> [--region R]
  *   npm run stagely -- validate-credentials [--region R]
+ *   npm run stagely -- lease start|status|extend|destroy ... (lease.ts)
  *
  * Connection settings come from Temporal's environment configuration (TEMPORAL_ADDRESS, ...).
  * Exit codes: see ExitCode in output.ts (0 ok, 1 failed, 2 usage, 3 error, 4 not found, 5 cancelled,
@@ -34,6 +35,7 @@ import { describeProblems } from '../common/field-checks';
 import { PROVISION_REQUEST, validateProvisionRequest } from '../common/validate-provision-request';
 import { INSTANCE_STATUS_REQUEST, validateInstanceStatusRequest } from '../common/validate-instance-status-request';
 import { TEARDOWN_REQUEST, validateTeardownRequest } from '../common/validate-teardown-request';
+import { leaseCommand } from './lease';
 import { ExitCode, printProblem, printResult, reportError, type OutputOptions } from './output';
 import { PhaseLine } from './progress';
 
@@ -220,17 +222,9 @@ async function checkCredentials(options: OutputOptions & { region?: string }): P
   });
 }
 
-export function buildProgram(run: (code: Promise<ExitCode>) => void): Command {
-  const program = new Command('stagely')
-    .description('Provision and tear down Stagely preview VMs through Temporal.')
-    .showHelpAfterError('(add --help for usage)')
-    .exitOverride();
-  const json = new Option('--json', 'print machine-readable JSON only (results and errors on stdout)');
-  const verbose = new Option('--verbose', 'print stack traces of unexpected errors');
-
-  program
-    .command('provision')
-    .description('Provision one EC2 instance and print the result as JSON; shows the phase while it waits.')
+/** The flags that describe the VM, shared by `provision` and `lease start`. */
+function addInstanceOptions(command: Command): Command {
+  return command
     .requiredOption('--size <size>', 'small | medium | large')
     .requiredOption('--arch <architecture>', 'amd64 | arm64')
     .option('--spot', 'launch on the spot market')
@@ -243,13 +237,28 @@ export function buildProgram(run: (code: Promise<ExitCode>) => void): Command {
     .option('--security-group-id <sg>', 'security group, repeatable', collect, [])
     .option('--root-volume <GiB>', 'root volume size (default 20/40/80 by size)', parseInteger)
     .option('--ip-wait-timeout <duration>', 'how long to wait for a public IP (default 5m)')
-    .option('--poll-interval <duration>', 'how often to poll for the IP (default 5s)')
+    .option('--poll-interval <duration>', 'how often to poll for the IP (default 5s)');
+}
+
+export function buildProgram(run: (code: Promise<ExitCode>) => void): Command {
+  const program = new Command('stagely')
+    .description('Provision and tear down Stagely preview VMs through Temporal.')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  const json = new Option('--json', 'print machine-readable JSON only (results and errors on stdout)');
+  const verbose = new Option('--verbose', 'print stack traces of unexpected errors');
+
+  addInstanceOptions(
+    program.command('provision').description('Provision one EC2 instance and print the result as JSON; shows the phase while it waits.'),
+  )
     .option('--id <workflowId>', 'workflow ID (the business key); reusing one attaches to that run if the request is the same (else exit 6)')
     .option('--environment <name>', 'preview environment it is for, shown in the Web UI (default: the workflow ID)')
     .option('--detach', 'print the workflow ID and return without waiting')
     .addOption(json)
     .addOption(verbose)
     .action((options: ProvisionOptions) => run(provision(options)));
+
+  program.addCommand(leaseCommand(run, { addInstanceOptions, buildRequest, withClient }));
 
   program
     .command('status')

@@ -19,6 +19,8 @@ export const WorkflowType = {
   getInstanceStatus: 'getInstanceStatus',
   /** The orphan reaper, normally started by the `stagely-reap-orphans` schedule. */
   reapOrphans: 'reapOrphans',
+  /** Holds one VM for a preview environment's whole life (docs/leases.md). */
+  vmLease: 'vmLease',
 } as const;
 
 /** Name of the query that reports a provision's progress. */

@@ -37,6 +37,9 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 /** The teardown workflow's own failure: EC2 accepted the termination but never confirmed it. */
 export const TERMINATION_UNCONFIRMED = 'TerminationUnconfirmed';
 
+/** A lease's `waitReady` update: the lease ended (destroyed, expired, lost) before it had a ready VM. */
+export const LEASE_ENDED = 'LeaseEnded';
+
 /** The reaper's own failure: its worker does not know its namespace's ID, so it cannot judge instances. */
 export const NAMESPACE_ID_UNKNOWN = 'NamespaceIdUnknown';
 

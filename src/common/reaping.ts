@@ -10,7 +10,8 @@
  * success, or completed holding another instance, or do not exist. A run still open long past any
  * legal provision (DEFAULT_OPEN_RUN_LIMIT_MS) is stuck, and its instance is reaped too. Whenever the
  * answer is not certain, the instance is kept; a leaked VM costs money, a wrongly terminated one
- * costs a preview.
+ * costs a preview. An instance a lease's child provision handed to the lease is judged by the lease:
+ * kept while it is open, an orphan once it has closed in any way.
  */
 import { CLEANUP_BUDGET_MS, LAUNCH_BUDGET_MS } from './activity-budgets';
 import type { Duration, Region } from './contract';
@@ -116,7 +117,8 @@ export type ReapCode =
   | 'run-unknown'
   | 'no-run-tags'
   | 'run-completed-without-it'
-  | 'run-open-too-long';
+  | 'run-open-too-long'
+  | 'lease-closed';
 /** Why an instance was kept. */
 export type KeepCode =
   | 'run-completed'
@@ -161,6 +163,21 @@ export interface NewestRun extends RunFacts {
   runId: string;
 }
 
+/**
+ * The lease (a `vmLease` run) that started the tagged provisioning run as its child. A provision that
+ * completed handed its instance to the lease, so the lease judges it: kept while the lease is open,
+ * an orphan once it has closed.
+ */
+export interface LeaseFacts {
+  workflowId: string;
+  /**
+   * The lease's status now: that of its newest run, or of the run that started the child when that run
+   * closed without continuing as new. A lease whose workflow ID has since been reused by another lease
+   * may still count as open: that keeps the instance, the safe way to be wrong.
+   */
+  status: RunStatus;
+}
+
 export interface ReapFacts {
   /** EC2's LaunchTime (ISO-8601 or epoch ms); undefined when EC2 did not say. */
   launchTime: string | number | undefined;
@@ -183,6 +200,8 @@ export interface ReapFacts {
   newest?: NewestRun;
   /** Open runs older than this (after the instance's launch) are stuck; undefined: never. */
   openRunLimitMs?: number;
+  /** The lease that started the tagged run, when a lease did. */
+  lease?: LeaseFacts;
 }
 
 const ORPHAN: Partial<Record<RunStatus, { code: ReapCode; why: string }>> = {
@@ -226,6 +245,14 @@ export function reapDecision(facts: ReapFacts): ReapDecision {
   // provisionInstance never continues as new; if a future version does, the new run owns the instance.
   if (runStatus === 'CONTINUED_AS_NEW' || newest?.status === 'CONTINUED_AS_NEW') return keep('run-continued-as-new', 'its provisioning run continued as new');
 
+  if (runStatus === 'COMPLETED' && facts.lease !== undefined) {
+    const { workflowId, status } = facts.lease;
+    if (OPEN.includes(status)) return keep('run-open', `its lease ${workflowId} is open`);
+    // NOT_FOUND cannot mean "closed and deleted": a lease closes after its child, so it outlives it.
+    if (!KNOWN.includes(status) || status === 'CONTINUED_AS_NEW' || status === 'NOT_FOUND') return keep('status-unclear', `Temporal reports its lease ${workflowId} as ${status}`);
+    return orphanPastGrace({ code: 'lease-closed', why: `its lease ${workflowId} has closed (${status})` }, age, graceMs);
+  }
+
   // A completed run hands the instance it holds to Stagely. One that names no instance (or a caller
   // that did not say which instance this is) might hold this one: keep.
   const runs = [{ which: 'its provisioning run', status: runStatus, instanceId: facts.runInstanceId }];
@@ -241,11 +268,7 @@ export function reapDecision(facts: ReapFacts): ReapDecision {
       ? { code: 'run-completed-without-it' as const, why: `its provisioning run completed holding another instance (${facts.runInstanceId ?? ''})` }
       : ORPHAN[runStatus];
   if (orphan === undefined) return keep('status-unclear', `Temporal reports the run as ${runStatus}`);
-  if (age === undefined) return keep('launch-time-unknown', `${orphan.why}, but EC2 did not say when it launched`);
-  if (age < graceMs) {
-    return keep('within-grace', `${orphan.why}, but it launched ${formatDuration(age)} ago, within the ${formatDuration(graceMs)} grace period`);
-  }
-  if (runStatus === 'NOT_FOUND') {
+  if (runStatus === 'NOT_FOUND' && age !== undefined && age >= graceMs) {
     if (facts.workflowId !== undefined && facts.workflowId.length >= MAX_TAG_VALUE) {
       return keep('workflow-id-truncated', 'its stagely:workflow-id tag may be cut at 256 characters, so the run cannot be looked up');
     }
@@ -255,6 +278,15 @@ export function reapDecision(facts: ReapFacts): ReapDecision {
         `its provisioning run is unknown to Temporal, but it launched ${formatDuration(age)} ago, near or past the namespace's retention period: a completed run may have been deleted`,
       );
     }
+  }
+  return orphanPastGrace(orphan, age, graceMs);
+}
+
+/** An orphan is reaped once EC2 says it launched longer ago than the grace period. */
+function orphanPastGrace(orphan: { code: ReapCode; why: string }, age: number | undefined, graceMs: number): ReapDecision {
+  if (age === undefined) return keep('launch-time-unknown', `${orphan.why}, but EC2 did not say when it launched`);
+  if (age < graceMs) {
+    return keep('within-grace', `${orphan.why}, but it launched ${formatDuration(age)} ago, within the ${formatDuration(graceMs)} grace period`);
   }
   return { reap: true, code: orphan.code, reason: `${orphan.why}; launched ${formatDuration(age)} ago (grace period ${formatDuration(graceMs)})` };
 }

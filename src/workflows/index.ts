@@ -4,3 +4,4 @@ export { terminateInstance, type TeardownResult } from './terminate-instance';
 export { validateCredentials } from './validate-credentials';
 export { getInstanceStatus } from './get-instance-status';
 export { reapOrphans } from './reap-orphans';
+export { vmLease, leaseStatusQuery, destroyUpdate, extendUpdate, waitReadyUpdate, type LeaseCarry } from './vm-lease';

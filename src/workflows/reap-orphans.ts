@@ -93,6 +93,7 @@ export async function reapOrphans(request?: ReapRequest): Promise<ReapReport> {
       ...(ref !== undefined && { runId: ref.runId }),
       ...(detail?.instanceId !== undefined && { runInstanceId: detail.instanceId }),
       ...(detail?.newest !== undefined && { newest: detail.newest }),
+      ...(detail?.lease !== undefined && { lease: detail.lease }),
     });
     // Not `workflowId`/`runId`: those keys name the reaper's own run in every workflow log line.
     const facts = {

@@ -94,3 +94,21 @@ it("foresees a run's next poll: at its tick the worker asks EC2 about it, and th
   expect(second.every((s) => s?.publicIp !== undefined)).toBe(true);
   expect(idsPerCall()).toEqual([3, 3]);
 });
+
+it("foresees a lease's next watch though the instance has its IP, until the instance is gone", async () => {
+  const { describeInstance } = createActivities({ clients, batching: { windowMs: 50 } });
+  const intervalMs = 1000;
+  const dueAt = Date.now();
+  const watches = ids.slice(3, 6).map((instanceId) => ({ region: 'us-east-1', instanceId, intervalMs, watch: true }));
+  const first = await Promise.all(watches.map((watch) => runActivity(describeInstance, { ...watch, dueAt })));
+  expect(first.every((s) => s?.publicIp !== undefined)).toBe(true);
+  const next = nextPollAt(dueAt, Math.max(...first.map((s) => s?.checkedAt ?? 0)), intervalMs);
+
+  // At the tick, before any watch for it has arrived, one call asks about all three.
+  await new Promise((resolve) => setTimeout(resolve, next - Date.now() + 300));
+  const idsPerCall = () => describeCalls().map((r) => Object.keys(r.params).filter((k) => k.startsWith('Filter.1.Value.')).length);
+  expect(idsPerCall()).toEqual([3, 3]);
+  const second = await Promise.all(watches.map((watch) => runActivity(describeInstance, { ...watch, dueAt: next })));
+  expect(second.map((s) => s?.instanceId)).toEqual(ids.slice(3, 6));
+  expect(idsPerCall()).toEqual([3, 3]);
+});

@@ -17,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type Duration } from '@temporalio/common';
 import type { ProvisionRequest, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
@@ -35,6 +36,10 @@ interface Scenario {
   cancelAfterFirstPoll?: boolean;
   /** Time-outs the caller sets on the run, when the scenario is about them. */
   timeouts?: { workflowRunTimeout?: Duration; workflowExecutionTimeout?: Duration };
+  /** @default "provisionInstance" */
+  workflowType?: 'provisionInstance' | 'vmLease';
+  /** What the caller does while the run is open (updates), before waiting for its result. */
+  drive?: (handle: WorkflowHandle) => Promise<void>;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -101,6 +106,17 @@ const SCENARIOS: Scenario[] = [
     script: { describe: (n) => (n === 1 ? pending() : { ...ready(), state: 'stopped' }) },
   },
   {
+    // A lease: ready, extended, its VM lost and replaced, then expired and torn down.
+    name: 'lease-replaced-expired',
+    workflowType: 'vmLease',
+    request: { instance: { size: 'small', architecture: 'arm64' }, ttl: '1h', watchInterval: '10m', onInstanceLost: 'replace' },
+    script: { describe: (n, id) => (id === instanceIdOf(1) && n > 2 ? { ...ready(undefined, id), state: 'stopped' } : ready(undefined, id)) },
+    drive: async (handle) => {
+      await handle.executeUpdate('waitReady');
+      await handle.executeUpdate('extend', { args: [{ ttl: '2h' }] });
+    },
+  },
+  {
     name: 'ip-deadline-run-timeout',
     request: { size: 'small', architecture: 'arm64' },
     script: { describe: () => pending() },
@@ -154,12 +170,13 @@ async function main(): Promise<void> {
       const worker = await createWorker(env, taskQueue, fakeActivities(scenario.script).activities);
       const workflowId = `history-${scenario.name}`;
       await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start<typeof provisionInstance>('provisionInstance', {
+        const handle = await env.client.workflow.start<typeof provisionInstance>(scenario.workflowType ?? 'provisionInstance', {
           args: [scenario.request as ProvisionRequest],
           taskQueue,
           workflowId,
           ...scenario.timeouts,
         });
+        await scenario.drive?.(handle);
         if (scenario.cancelAfterFirstPoll) {
           while ((await handle.query<ProvisionStatus>('status')).polls < 1) await new Promise((r) => setTimeout(r, 50));
           await handle.cancel();

@@ -154,6 +154,32 @@ describe('reapDecision: who owns an instance', () => {
   });
 });
 
+describe('reapDecision: instances of a lease', () => {
+  const INSTANCE = 'i-0123456789abcdef0';
+  const leased = (leaseStatus: RunStatus, ageMs = 2 * HOUR, runStatus: RunStatus = 'COMPLETED'): ReapFacts =>
+    facts(runStatus, ageMs, { instanceId: INSTANCE, runInstanceId: INSTANCE, lease: { workflowId: 'lease-pr-42', status: leaseStatus } });
+
+  it('keeps the instance a completed child provision handed to its lease while the lease is open, at any age', () => {
+    for (const status of ['RUNNING', 'PAUSED'] as const) {
+      expect(reapDecision(leased(status, 29 * 24 * HOUR))).toEqual({ reap: false, code: 'run-open', reason: 'its lease lease-pr-42 is open' });
+    }
+  });
+
+  it.each<RunStatus>(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'])('reaps it past the grace period once the lease is %s', (status) => {
+    expect(reapDecision(leased(status))).toMatchObject({ reap: true, code: 'lease-closed', reason: expect.stringContaining(`its lease lease-pr-42 has closed (${status})`) as string });
+    expect(reapDecision(leased(status, GRACE - 1))).toMatchObject({ reap: false, code: 'within-grace' });
+  });
+
+  it('keeps it when the lease cannot be judged', () => {
+    for (const status of ['UNKNOWN', 'NOT_FOUND', 'CONTINUED_AS_NEW'] as const) expect(reapDecision(leased(status))).toMatchObject({ reap: false, code: 'status-unclear' });
+  });
+
+  it('judges a child provision that did not complete by its own run: it never handed the instance over', () => {
+    expect(reapDecision(leased('RUNNING', 2 * HOUR, 'FAILED'))).toMatchObject({ reap: true, code: 'run-failed' });
+    expect(reapDecision(leased('TERMINATED', 2 * HOUR, 'RUNNING'))).toMatchObject({ reap: false, code: 'run-open' });
+  });
+});
+
 describe('reapDecision: runs stuck open', () => {
   const LIMIT = 3 * HOUR;
   const NEW_RUN = '0195ffff-c3d4-7e5f-8a9b-0c1d2e3f4a5b';

@@ -20,5 +20,7 @@ it('has recorded histories to replay', () => {
 
 it.each(files)('replays %s without non-determinism', async (file) => {
   const history: unknown = JSON.parse(readFileSync(join(DIR, file), 'utf8'));
-  await Worker.runReplayHistory({ workflowBundle: { codePath: requireEnv('STAGELY_TEST_WORKFLOW_BUNDLE') } }, history, `replay-${file}`);
+  // The workflow ID the recorder ran it under: a lease names its child provisions after its own.
+  const workflowId = `history-${file.split('.')[0] ?? file}`;
+  await Worker.runReplayHistory({ workflowBundle: { codePath: requireEnv('STAGELY_TEST_WORKFLOW_BUNDLE') } }, history, workflowId);
 });
