@@ -25,6 +25,9 @@ const (
 	InstanceLost = "InstanceLost"
 	// NotReady: the readiness checks did not pass in time; the instance was terminated.
 	NotReady = "NotReady"
+	// LeaseEnded: a lease's waitReady update found the lease ended (destroyed, expired, lost) before
+	// it had a ready VM.
+	LeaseEnded = "LeaseEnded"
 	// InstanceNotFound: GetInstanceStatus asked about an id EC2 does not know in that region (never
 	// launched there, terminated long ago, or launched a moment ago and not yet visible).
 	InstanceNotFound = "InstanceNotFound"

@@ -82,7 +82,7 @@ func TestFailureTypesMatchTheWorker(t *testing.T) {
 	goTypes := []string{
 		InvalidSpec, InvalidCredentials, QuotaExceeded, InsufficientCapacity, InvalidConfiguration, PublicIpTimeout,
 		InstanceLost, InstanceNotFound, TerminationUnconfirmed, NamespaceIdUnknown, Ec2Throttled, Ec2Unavailable, Ec2Unreachable,
-		CredentialsUnavailable, ProvisionConflict, NotReady,
+		CredentialsUnavailable, ProvisionConflict, NotReady, LeaseEnded,
 	}
 	// `Name: 'Name',` entries of the FailureType objects, and `export const X = 'Name';` constants.
 	workerTypes := regexp.MustCompile(`(?m)^\s+\w+: '(\w+)',$|^export const \w+ = '(\w+)';$`).FindAllStringSubmatch(string(source), -1)

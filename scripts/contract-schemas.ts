@@ -26,6 +26,12 @@ export const CONTRACT_SCHEMAS: readonly ContractSchema[] = [
   { file: 'get-instance-status.result.schema.json', type: 'InstanceStatusResult', title: 'getInstanceStatus result' },
   { file: 'validate-credentials.request.schema.json', type: 'CredentialsRequest', title: 'validateCredentials input' },
   { file: 'validate-credentials.result.schema.json', type: 'CredentialsCheck', title: 'validateCredentials result' },
+  { file: 'vm-lease.request.schema.json', type: 'LeaseRequest', title: 'vmLease input' },
+  { file: 'vm-lease.result.schema.json', type: 'LeaseResult', title: 'vmLease result' },
+  { file: 'vm-lease.status.schema.json', type: 'LeaseStatus', title: 'vmLease status query answer' },
+  { file: 'vm-lease.extend.request.schema.json', type: 'ExtendRequest', title: 'vmLease extend update argument' },
+  { file: 'vm-lease.extend.result.schema.json', type: 'ExtendResult', title: 'vmLease extend update result' },
+  { file: 'vm-lease.destroy.request.schema.json', type: 'DestroyRequest', title: 'vmLease destroy update argument' },
   { file: 'reap-orphans.request.schema.json', type: 'ReapRequest', title: 'reapOrphans input' },
   { file: 'reap-orphans.result.schema.json', type: 'ReapReport', title: 'reapOrphans result' },
   { file: 'failure-details.invalid-spec.schema.json', type: 'InvalidSpecDetails', title: 'InvalidSpec failure details (provisionInstance, terminateInstance)' },
@@ -37,7 +43,7 @@ export const CONTRACT_SCHEMAS: readonly ContractSchema[] = [
 
 const ROOT = join(__dirname, '..');
 /** The files that declare the contract types (a TeardownResult lives with its workflow, each request with its validator). */
-const SOURCES = 'src/{common/contract,common/reaping,common/field-checks,common/validate-teardown-request,common/validate-instance-status-request,workflows/terminate-instance}.ts';
+const SOURCES = 'src/{common/contract,common/reaping,common/field-checks,common/validate-teardown-request,common/validate-instance-status-request,common/lease-contract,workflows/terminate-instance}.ts';
 const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
 /** Each schema file's text, by file name, as `npm run contract` writes it. */
