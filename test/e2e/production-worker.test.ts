@@ -1,6 +1,6 @@
 /**
  * The production build: `npm run build` output (compiled JavaScript plus the prebuilt workflow bundle)
- * runs as `node worker.js`, logs JSON, serves /healthz and Prometheus metrics, completes a provision,
+ * runs as `node worker.js`, logs JSON, serves /healthz, /readyz and Prometheus metrics, completes a provision,
  * and drains on SIGTERM. The same build's client (lib/client.js) loads no worker code.
  */
 import { execFileSync } from 'node:child_process';
@@ -61,6 +61,12 @@ it('answers the liveness check while running', async () => {
   const response = await fetch(`http://${health}/healthz`);
   expect(response.status).toBe(200);
   await expect(response.json()).resolves.toEqual({ status: 'ok', state: 'RUNNING' });
+});
+
+it('answers the readiness check with Temporal reached over its connection', async () => {
+  const response = await fetch(`http://${health}/readyz`);
+  await expect(response.json()).resolves.toEqual({ status: 'ok', state: 'RUNNING', temporal: 'connected' });
+  expect(response.status).toBe(200);
 });
 
 it('exposes Prometheus metrics from the Temporal runtime', async () => {
