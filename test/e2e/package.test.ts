@@ -8,7 +8,7 @@
  * Both live in a temporary folder outside the project, so nothing resolves from the project's
  * node_modules. Cost: two installs from the npm cache or registry (about 30 s each) and one build.
  */
-import { execFile as execFileCallback, execFileSync } from 'node:child_process';
+import { execFile as execFileCallback, execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,7 +128,9 @@ it('starts the worker from the image folder and passes the HEALTHCHECK and readi
 });
 
 it('type-checks a TypeScript program against the installed package, which provisions through that worker', async () => {
-  execFileSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', consumer], { encoding: 'utf8' });
+  const tsc = spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', consumer], { encoding: 'utf8' });
+  expect(`${tsc.stdout}${tsc.stderr}`).toBe(''); // the compiler's diagnostics, if any
+  expect(tsc.status).toBe(0);
   const { stdout } = await execFile(process.execPath, [join(consumer, 'out', 'provision.js'), uniqueName('package')], { cwd: consumer, env });
   expect(JSON.parse(stdout)).toEqual({
     result: expect.objectContaining({ instanceType: 't3.small', imageId: 'ami-0c7217cdde317cfec', region: 'us-east-1' }),
