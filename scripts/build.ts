@@ -5,11 +5,14 @@
  *   npm run build && npm start
  */
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildWorkflowBundle } from './build-workflow-bundle';
 import { PROJECT_ROOT } from '../tools/project-root';
 
 export async function build(outDir: string): Promise<void> {
+  // From empty: the package ships all of lib/, so nothing a removed source left there may linger.
+  rmSync(outDir, { recursive: true, force: true });
   execFileSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', outDir], {
     stdio: 'inherit',
   });

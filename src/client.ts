@@ -34,7 +34,23 @@ import type {
   vmLease,
 } from './workflows';
 
-export type { CredentialsCheck, InstanceStatusResult, LaunchAttempt, ProvisionRequest, ProvisionResult, ProvisionStatus } from './common/contract';
+export type {
+  AwsErrorDetails,
+  CredentialsCheck,
+  InstanceStatusResult,
+  InsufficientCapacityDetails,
+  InvalidSpecDetails,
+  LaunchAttempt,
+  NotReadyDetails,
+  ProvisionPhase,
+  ProvisionRequest,
+  ProvisionResult,
+  ProvisionStatus,
+  ReadinessRequest,
+  ReadinessResult,
+} from './common/contract';
+export type { Problem } from './common/field-checks';
+export { validateProvisionRequest, type ProvisionSpec, type SpecCheck } from './common/validate-provision-request';
 export type { InstanceStatusRequest } from './common/validate-instance-status-request';
 export type { TeardownRequest } from './common/validate-teardown-request';
 export type { TeardownResult } from './workflows';
@@ -43,7 +59,7 @@ export { LeaseUpdate } from './common/lease-contract';
 export { FailureType, LEASE_ENDED, PROVISION_CONFLICT } from './common/failures';
 export { ProvisionConflictError } from './provision-conflict';
 export { DEFAULT_TASK_QUEUE, STATUS_QUERY, WorkflowType } from './common/contract';
-export { dataConverterFromEnv, type PayloadEncryption } from './codec';
+export { AesGcmCodec, dataConverterFromEnv, parsePayloadKey, PayloadDecryptionError, type PayloadEncryption, type PayloadKey, type PayloadKeyring } from './codec';
 
 export type ProvisionHandle = WorkflowHandle<typeof provisionInstance>;
 

@@ -17,7 +17,7 @@ import { createActivities, regionalClients, type ActivityDependencies } from './
 import { dataConverterFromEnv, describeEncryption } from './codec';
 import { describeSettings, temporalSettings } from './config';
 import { namespaceId } from './worker/namespace-id';
-import { installRuntime, observabilitySettings, startHealthServer } from './worker/observability';
+import { installRuntime, observabilitySettings, startHealthServer, temporalCheck } from './worker/observability';
 import { missingSearchAttributes } from './worker/search-attributes';
 import { awsSettings, workerTuning, type WorkerTuning } from './worker/settings';
 import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission } from './worker/start-admission';
@@ -138,7 +138,7 @@ async function runWorker(hooks: TestHooks): Promise<void> {
       // Shown in the Web UI against every task this worker ran; the SDK's default is pid@host.
       ...(process.env.STAGELY_WORKER_IDENTITY && { identity: process.env.STAGELY_WORKER_IDENTITY }),
     });
-    const health = observability.healthAddress ? await startHealthServer(observability.healthAddress, worker) : undefined;
+    const health = observability.healthAddress ? await startHealthServer(observability.healthAddress, worker, temporalCheck(connection)) : undefined;
     log.info(`Worker ready: ${describeSettings(settings)}; EC2 via ${aws.endpoint} (default region ${aws.defaultRegion})`, {
       imageParameter: aws.imageParameter,
       describeBatching: aws.batching === false ? 'off' : aws.batching,

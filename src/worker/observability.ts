@@ -1,10 +1,10 @@
 /**
  * What a production worker exposes: structured JSON logs on stdout, Prometheus metrics from the
- * Temporal runtime, and a liveness endpoint. Everything is opt-in by environment variable and off by
+ * Temporal runtime, and liveness and readiness endpoints. Everything is opt-in by environment variable and off by
  * default except the logs.
  */
 import { createServer, type Server } from 'node:http';
-import { DefaultLogger, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel, type NativeConnection, type Worker } from '@temporalio/worker';
 
 export interface ObservabilitySettings {
   /** "json" (one object per line, for log shippers) or "text". @default "json" (STAGELY_LOG_FORMAT) */
@@ -13,7 +13,7 @@ export interface ObservabilitySettings {
   logLevel: LogLevel;
   /** host:port for Prometheus' /metrics. @default off (STAGELY_METRICS_ADDRESS) */
   metricsAddress?: string;
-  /** host:port for GET /healthz. @default off (STAGELY_HEALTH_ADDRESS) */
+  /** host:port for GET /healthz and GET /readyz. @default off (STAGELY_HEALTH_ADDRESS) */
   healthAddress?: string;
 }
 
@@ -48,20 +48,45 @@ export function installRuntime(settings: ObservabilitySettings): Runtime {
   });
 }
 
+/** How long a readiness check waits for Temporal's answer: well under a Kubernetes probe's 1 s default. */
+export const TEMPORAL_CHECK_TIMEOUT_MS = 800;
+
+/** Asks the Temporal server for its system info over the worker's own connection; rejects when it cannot. */
+export function temporalCheck(connection: Pick<NativeConnection, 'withDeadline' | 'workflowService'>): () => Promise<void> {
+  return async () => {
+    await connection.withDeadline(Date.now() + TEMPORAL_CHECK_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({}));
+  };
+}
+
 /**
- * GET /healthz answers 200 while the worker is running and 503 otherwise (starting, draining,
- * stopped), so an orchestrator restarts a worker that has stopped polling.
+ * GET /healthz (liveness) answers 200 while the worker is running and 503 otherwise (starting, draining,
+ * stopped), so an orchestrator restarts a worker that has stopped polling. GET /readyz (readiness) also
+ * asks Temporal over the worker's connection: 200 only while the worker runs and the server answers, so
+ * a rolling deploy waits for a new worker that can really poll, and a worker cut off from Temporal is
+ * reported without being restarted (a restart would not reconnect it any sooner).
  */
-export async function startHealthServer(address: string, worker: Pick<Worker, 'getState'>): Promise<Server> {
+export async function startHealthServer(address: string, worker: Pick<Worker, 'getState'>, checkTemporal: () => Promise<void>): Promise<Server> {
   const [host, port] = splitAddress(address);
   const server = createServer((request, response) => {
-    if (request.url !== '/healthz') {
-      response.writeHead(404).end();
-      return;
-    }
+    const answer = (ok: boolean, body: Record<string, string>): void => {
+      response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...body }));
+    };
     const state = worker.getState();
-    response.writeHead(state === 'RUNNING' ? 200 : 503, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ status: state === 'RUNNING' ? 'ok' : 'unavailable', state }));
+    if (request.url === '/healthz') {
+      answer(state === 'RUNNING', { state });
+    } else if (request.url === '/readyz') {
+      if (state !== 'RUNNING') {
+        answer(false, { state });
+        return;
+      }
+      checkTemporal().then(
+        () => answer(true, { state, temporal: 'connected' }),
+        (error: unknown) => answer(false, { state, temporal: `unreachable: ${error instanceof Error ? error.message : String(error)}` }),
+      );
+    } else {
+      response.writeHead(404).end();
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,16 +1,16 @@
 /**
  * The production build: `npm run build` output (compiled JavaScript plus the prebuilt workflow bundle)
- * runs as `node worker.js`, logs JSON, serves /healthz and Prometheus metrics, completes a provision,
+ * runs as `node worker.js`, logs JSON, serves /healthz, /readyz and Prometheus metrics, completes a provision,
  * and drains on SIGTERM. The same build's client (lib/client.js) loads no worker code.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { build } from '../../scripts/build';
 import { freePort, productionWorkerCommand, stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
 import { PROJECT_ROOT } from '../../tools/project-root';
 import { startProvision } from '../../src/client';
+import { expectClientOnly, modulesLoadedBy } from '../support/client-modules';
 import { motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
 
@@ -63,6 +63,12 @@ it('answers the liveness check while running', async () => {
   await expect(response.json()).resolves.toEqual({ status: 'ok', state: 'RUNNING' });
 });
 
+it('answers the readiness check with Temporal reached over its connection', async () => {
+  const response = await fetch(`http://${health}/readyz`);
+  await expect(response.json()).resolves.toEqual({ status: 'ok', state: 'RUNNING', temporal: 'connected' });
+  expect(response.status).toBe(200);
+});
+
 it('exposes Prometheus metrics from the Temporal runtime', async () => {
   const response = await fetch(`http://${metrics}/metrics`);
   expect(response.status).toBe(200);
@@ -77,17 +83,7 @@ it('exposes Prometheus metrics from the Temporal runtime', async () => {
 });
 
 it('builds a client that loads none of the worker: no @temporalio/worker, @temporalio/activity, AWS SDK, src/worker or src/activities', () => {
-  // A fresh process, as a team embedding the client would load it; require.cache is every module it loaded.
-  const script = `require(${JSON.stringify(join(outDir, 'client.js'))}); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
-  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8' })) as string[];
-  const project = loaded.map((file) => relative(outDir, file)).filter((file) => !file.startsWith('..'));
-  const packages = [...new Set(loaded.flatMap((file) => [...file.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((match) => match[1] ?? '')))];
-
-  // It did load the client and the packages a client needs: the check looks at the right cache.
-  expect(project).toEqual(expect.arrayContaining(['client.js', 'config.js']));
-  expect(packages).toEqual(expect.arrayContaining(['@temporalio/client', '@temporalio/envconfig']));
-  expect(packages.filter((name) => /^(@temporalio\/(worker|activity)|@aws-sdk\/.*|@smithy\/.*)$/.test(name))).toEqual([]);
-  expect(project.filter((file) => /^(worker\.js|worker\/|activities\/|workflows\/)/.test(file))).toEqual([]);
+  expectClientOnly(modulesLoadedBy(join(outDir, 'client.js'), PROJECT_ROOT, outDir));
 });
 
 it('drains and exits 0 on SIGTERM', async () => {
