@@ -18,7 +18,7 @@ import { temporal } from '@temporalio/proto';
 import { freePort, stackEnv, startProcess, startWorker, toolPath, waitForPort, type ManagedProcess } from '../../tools/local-stack';
 import { PROJECT_ROOT } from '../../tools/project-root';
 import { connectClient, startProvision } from '../../src/client';
-import { REAPER_SCHEDULE_ID } from '../../scripts/schedules';
+import { REAPER_SCHEDULE_ID } from '../../src/cli/commands/reaper';
 import type { ReapReport } from '../../src/common/reaping';
 import { dataConverterFromEnv, ENCRYPTED_ENCODING, KEY_ID_METADATA, PAYLOAD_KEY_VARIABLES } from '../../src/codec';
 import { payloadsToJson } from '../../src/codec/payload-json';
