@@ -25,10 +25,17 @@ import { registerSearchAttributesCommand } from './commands/search-attributes';
 import { addConnectionFlags, applyConnectionFlags } from './connection-flags';
 import { ExitCode } from './output';
 
-/** The package's version: package.json sits two levels up from src/cli and from lib/cli alike. */
+/**
+ * The package's version: package.json sits two levels up from src/cli and from lib/cli alike. A build
+ * elsewhere (without it) still runs every command, and says its version is unknown.
+ */
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
-  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  try {
+    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 export function buildProgram(run: Run): Command {

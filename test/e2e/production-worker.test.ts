@@ -1,7 +1,8 @@
 /**
  * The production build: `npm run build` output (compiled JavaScript plus the prebuilt workflow bundle)
  * runs as `node worker.js`, logs JSON, serves /healthz and Prometheus metrics, completes a provision,
- * and drains on SIGTERM. The same build's client (lib/client.js) loads no worker code.
+ * and drains on SIGTERM. The same build's client (lib/client.js) and stagely command (lib/cli/index.js)
+ * load no worker code.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -87,6 +88,19 @@ it('builds a client that loads none of the worker: no @temporalio/worker, @tempo
   expect(project).toEqual(expect.arrayContaining(['client.js', 'config.js']));
   expect(packages).toEqual(expect.arrayContaining(['@temporalio/client', '@temporalio/envconfig']));
   expect(packages.filter((name) => /^(@temporalio\/(worker|activity)|@aws-sdk\/.*|@smithy\/.*)$/.test(name))).toEqual([]);
+  expect(project.filter((file) => /^(worker\.js|worker\/|activities\/|workflows\/)/.test(file))).toEqual([]);
+});
+
+it('builds the stagely command with the operator subcommands, and it loads none of the worker either', () => {
+  const cli = join(outDir, 'cli', 'index.js');
+  for (const command of [['reap'], ['schedules', 'apply'], ['search-attributes', 'register'], ['codec-server'], ['list'], ['result']]) {
+    expect(execFileSync(process.execPath, [cli, ...command, '--help'], { cwd: PROJECT_ROOT, encoding: 'utf8' })).toContain(`Usage: stagely ${command.join(' ')}`);
+  }
+  const script = `require(${JSON.stringify(cli)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8' })) as string[];
+  const project = loaded.map((file) => relative(outDir, file)).filter((file) => !file.startsWith('..'));
+  expect(project).toEqual(expect.arrayContaining(['cli/index.js', 'cli/commands/reaper.js', 'cli/commands/codec-server.js']));
+  expect(loaded.filter((file) => /node_modules\/(@temporalio\/(worker|activity)|@aws-sdk|@smithy)\//.test(file))).toEqual([]);
   expect(project.filter((file) => /^(worker\.js|worker\/|activities\/|workflows\/)/.test(file))).toEqual([]);
 });
 
