@@ -35,7 +35,7 @@ interface LeaseStartOptions extends OutputOptions {
 
 export function leaseCommand<O>(run: (code: Promise<ExitCode>) => void, shared: SharedCli<O>): Command {
   const lease = new Command('lease').description('Hold a VM for a preview environment until it is destroyed, expires or is lost.');
-  const json = (): Option => new Option('--json', 'print machine-readable JSON only (results and errors on stdout)');
+  const json = (): Option => new Option('--json', 'print machine-readable JSON: results on stdout, errors as JSON on stderr');
   const verbose = (): Option => new Option('--verbose', 'print stack traces of unexpected errors');
 
   shared
@@ -56,7 +56,7 @@ export function leaseCommand<O>(run: (code: Promise<ExitCode>) => void, shared: 
     .argument('<workflow-id>', 'the lease workflow ID')
     .addOption(json())
     .addOption(verbose())
-    .action((id: string, options: OutputOptions) => run(shared.withClient(options, id, async (client) => report(await getLeaseStatus(client, id)))));
+    .action((id: string, options: OutputOptions) => run(shared.withClient(options, id, async (client) => report(await getLeaseStatus(client, id), options))));
 
   lease
     .command('extend')
@@ -66,7 +66,7 @@ export function leaseCommand<O>(run: (code: Promise<ExitCode>) => void, shared: 
     .addOption(json())
     .addOption(verbose())
     .action((id: string, options: OutputOptions & { ttl: string }) =>
-      run(shared.withClient(options, id, (client) => updating(options, id, async () => report(await extendLease(client, id, options.ttl))))),
+      run(shared.withClient(options, id, (client) => updating(options, id, async () => report(await extendLease(client, id, options.ttl), options)))),
     );
 
   lease
@@ -77,7 +77,7 @@ export function leaseCommand<O>(run: (code: Promise<ExitCode>) => void, shared: 
     .addOption(json())
     .addOption(verbose())
     .action((id: string, options: OutputOptions & { reason?: string }) =>
-      run(shared.withClient(options, id, (client) => updating(options, id, async () => report(await destroyLease(client, id, options.reason))))),
+      run(shared.withClient(options, id, (client) => updating(options, id, async () => report(await destroyLease(client, id, options.reason), options)))),
     );
 
   return lease;
@@ -103,14 +103,14 @@ async function start<O>(options: O & LeaseStartOptions, shared: SharedCli<O>): P
   const workflowId = options.id ?? `lease-${randomUUID()}`;
   return shared.withClient(options, workflowId, async (client) => {
     await startLease(client, request, { workflowId, ...(options.environment !== undefined && { environment: options.environment }) });
-    if (options.detach) return report({ workflowId });
+    if (options.detach) return report({ workflowId }, options);
     if (!options.json) process.stderr.write(`Started ${workflowId}; waiting for its VM\n`);
-    return updating(options, workflowId, async () => report({ workflowId, instance: await waitLeaseReady(client, workflowId) }));
+    return updating(options, workflowId, async () => report({ workflowId, instance: await waitLeaseReady(client, workflowId) }, options));
   });
 }
 
-function report(value: unknown): ExitCode {
-  printResult(value);
+function report(value: unknown, options: OutputOptions): ExitCode {
+  printResult(value, options);
   return ExitCode.ok;
 }
 

@@ -1,6 +1,7 @@
 /**
- * How the command line reports: exit codes scripts can rely on, results as JSON on stdout, and
- * failures as "Type: what to do" on stderr (or as JSON with --json), never a stack trace unless --verbose.
+ * How the command line reports: exit codes scripts can rely on, results on stdout (a short block for
+ * people, the contract's JSON with --json), and failures on stderr in both modes ("Type: what to do",
+ * or `{"error": {...}}` with --json), never a stack trace unless --verbose. stdout holds only results.
  */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
@@ -23,6 +24,8 @@ export const ExitCode = {
   conflict: 6,
   /** EC2 does not know the instance in that region (InstanceNotFound). */
   instanceNotFound: 7,
+  /** Ctrl-C while waiting: the run goes on in Temporal (`stagely result <id>` attaches again). 128 + SIGINT, as shells do. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -31,8 +34,16 @@ export interface OutputOptions {
   verbose?: boolean;
 }
 
-export function printResult(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/** Prints a result: JSON with --json, else what `human` makes of it (lines of "Label  value" by default). */
+export function printResult<T>(value: T, options: OutputOptions, human: (value: T) => string = (v) => labelled(v as Record<string, unknown>)): void {
+  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human(value)}\n`);
+}
+
+/** "Label  value" lines, labels padded to one column; absent values are left out, objects shown as JSON. */
+export function labelled(fields: Record<string, unknown>): string {
+  const shown = Object.entries(fields).filter(([, value]) => value !== undefined && value !== null && value !== '');
+  const width = Math.max(0, ...shown.map(([label]) => label.length));
+  return shown.map(([label, value]) => `${label.padEnd(width)}  ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`).join('\n');
 }
 
 export interface Problem {
@@ -40,9 +51,9 @@ export interface Problem {
   message: string;
 }
 
-/** Prints a problem for a person (stderr) or a machine (--json: `{"error": {...}}` on stdout). */
+/** Prints a problem on stderr, for a person or (--json) a machine: `{"error": {...}}`. */
 export function printProblem(problem: Problem & Record<string, unknown>, options: OutputOptions): void {
-  if (options.json) printResult({ error: problem });
+  if (options.json) process.stderr.write(`${JSON.stringify({ error: problem }, null, 2)}\n`);
   else process.stderr.write(`${problem.type}: ${problem.message}\n`);
 }
 

@@ -18,7 +18,7 @@ import { temporal } from '@temporalio/proto';
 import { freePort, stackEnv, startProcess, startWorker, toolPath, waitForPort, type ManagedProcess } from '../../tools/local-stack';
 import { PROJECT_ROOT } from '../../tools/project-root';
 import { connectClient, startProvision } from '../../src/client';
-import { REAPER_SCHEDULE_ID } from '../../scripts/schedules';
+import { REAPER_SCHEDULE_ID } from '../../src/cli/commands/reaper';
 import type { ReapReport } from '../../src/common/reaping';
 import { dataConverterFromEnv, ENCRYPTED_ENCODING, KEY_ID_METADATA, PAYLOAD_KEY_VARIABLES } from '../../src/codec';
 import { payloadsToJson } from '../../src/codec/payload-json';
@@ -229,9 +229,9 @@ describe('rotating the payload key, as docs/operations.md says', () => {
   const rotatedKeyId = dataConverterFromEnv(after).keyId ?? '';
 
   async function schedules(env: NodeJS.ProcessEnv): Promise<string> {
-    const script = join(PROJECT_ROOT, 'scripts', 'schedules.ts');
+    const cli = [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), 'schedules', 'apply'];
     const flags = ['--every', '1h', '--grace', '1h', '--regions', 'sa-east-1', '--dry-run'];
-    const { stdout } = await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [script, ...flags], { env, cwd: PROJECT_ROOT });
+    const { stdout } = await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [...cli, ...flags], { env, cwd: PROJECT_ROOT });
     return stdout;
   }
 
@@ -250,7 +250,7 @@ describe('rotating the payload key, as docs/operations.md says', () => {
 
     const updated = await schedules(during);
     expect(updated).toContain(`Updated schedule ${REAPER_SCHEDULE_ID}`);
-    expect(updated).toContain(`payload encryption AES-256-GCM with key id ${rotatedKeyId}; decrypts older key ids ${keyId}`);
+    expect(updated).toContain(`encryption  AES-256-GCM with key id ${rotatedKeyId}; decrypts older key ids ${keyId}`);
     expect(await storedInputKeyId()).toBe(rotatedKeyId);
 
     // Only the new key from here on: the worker that runs the schedule and the client that reads the result.

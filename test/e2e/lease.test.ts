@@ -133,7 +133,8 @@ it('stagely lease start, status, extend and destroy', async () => {
 
   const refused = await stagely(['lease', 'extend', marker, '--ttl', '800h', '--json']);
   expect(refused.code).toBe(2);
-  expect(JSON.parse(refused.stdout)).toMatchObject({ error: { type: 'InvalidSpec', message: expect.stringContaining('at most 720h') as string } });
+  expect(refused.stdout).toBe('');
+  expect(JSON.parse(refused.stderr)).toMatchObject({ error: { type: 'InvalidSpec', message: expect.stringContaining('at most 720h') as string } });
   const extended = await stagely(['lease', 'extend', marker, '--ttl', '3h', '--json']);
   expect(extended.code).toBe(0);
   expect(Date.parse((JSON.parse(extended.stdout) as { expiresAt: string }).expiresAt)).toBeGreaterThan(Date.now() + 2 * 3_600_000);

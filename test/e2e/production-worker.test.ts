@@ -1,10 +1,12 @@
 /**
  * The production build: `npm run build` output (compiled JavaScript plus the prebuilt workflow bundle)
  * runs as `node worker.js`, logs JSON, serves /healthz, /readyz and Prometheus metrics, completes a provision,
- * and drains on SIGTERM. The same build's client (lib/client.js) loads no worker code.
+ * and drains on SIGTERM. The same build's client (lib/client.js) and stagely command (lib/cli/index.js)
+ * load no worker code.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { build } from '../../scripts/build';
 import { freePort, productionWorkerCommand, stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
@@ -84,6 +86,19 @@ it('exposes Prometheus metrics from the Temporal runtime', async () => {
 
 it('builds a client that loads none of the worker: no @temporalio/worker, @temporalio/activity, AWS SDK, src/worker or src/activities', () => {
   expectClientOnly(modulesLoadedBy(join(outDir, 'client.js'), PROJECT_ROOT, outDir));
+});
+
+it('builds the stagely command with the operator subcommands, and it loads none of the worker either', () => {
+  const cli = join(outDir, 'cli', 'index.js');
+  for (const command of [['reap'], ['schedules', 'apply'], ['search-attributes', 'register'], ['codec-server'], ['list'], ['result']]) {
+    expect(execFileSync(process.execPath, [cli, ...command, '--help'], { cwd: PROJECT_ROOT, encoding: 'utf8' })).toContain(`Usage: stagely ${command.join(' ')}`);
+  }
+  const script = `require(${JSON.stringify(cli)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8' })) as string[];
+  const project = loaded.map((file) => relative(outDir, file)).filter((file) => !file.startsWith('..'));
+  expect(project).toEqual(expect.arrayContaining(['cli/index.js', 'cli/commands/reaper.js', 'cli/commands/codec-server.js']));
+  expect(loaded.filter((file) => /node_modules\/(@temporalio\/(worker|activity)|@aws-sdk|@smithy)\//.test(file))).toEqual([]);
+  expect(project.filter((file) => /^(worker\.js|worker\/|activities\/|workflows\/)/.test(file))).toEqual([]);
 });
 
 it('drains and exits 0 on SIGTERM', async () => {
