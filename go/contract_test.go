@@ -210,3 +210,13 @@ func asStrings[T ~string](values []T) []string {
 	}
 	return out
 }
+
+func TestLeaseResultWithoutAVMWritesNull(t *testing.T) {
+	got := asJSON(t, LeaseResult{EndedBy: LeaseEndFailed, InstanceIDs: []string{}, EndedAt: launchedAt, Replaced: []LeaseReplacement{}, Failure: &LeaseFailure{Type: NotReady, Message: "no port 22"}})
+	if instance, present := got.(map[string]any)["instance"]; !present || instance != nil {
+		t.Errorf("instance is %v (present %v); the schema requires null when no VM became ready", instance, present)
+	}
+	if problems := validateAgainst(contractSchema(t, "vm-lease.result.schema.json"), got); len(problems) > 0 {
+		t.Errorf("schema refuses a lease result without a VM: %v", problems)
+	}
+}

@@ -398,6 +398,16 @@ func TestIntegrationLease(t *testing.T) {
 		t.Errorf("a second start: %v (run %s, want %s)", err, again.GetRunID(), run.GetRunID())
 	}
 
+	description, err := c.DescribeWorkflow(ctx, leaseID, run.GetRunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, _ := description.GetStaticSummary()
+	environment, _ := description.TypedSearchAttributes.GetKeyword(StagelyEnvironment)
+	if summary != "Lease for pr-go-lease: small/amd64 on-demand in us-east-1, ttl 1h0m0s" || environment != "pr-go-lease" {
+		t.Errorf("summary %q and StagelyEnvironment %q; want the TypeScript client's", summary, environment)
+	}
+
 	vm, err := WaitLeaseReady(ctx, c, leaseID)
 	if err != nil {
 		t.Fatalf("WaitLeaseReady: %v (failure type %q)", err, FailureType(err))
