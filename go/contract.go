@@ -17,6 +17,8 @@ const (
 	WorkflowValidateCredentials = "validateCredentials"
 	// WorkflowReapOrphans is the orphan reaper, normally started by the stagely-reap-orphans schedule.
 	WorkflowReapOrphans = "reapOrphans"
+	// WorkflowVMLease holds a VM for a preview environment's whole life (docs/leases.md).
+	WorkflowVMLease = "vmLease"
 )
 
 // StatusQuery is the name of the query that reports a provision's progress.

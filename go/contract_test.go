@@ -26,6 +26,13 @@ func goFields(t reflect.Type) (fields, always []string) {
 
 var launchedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+// leasedVM is a lease's VM in the lease samples below.
+var leasedVM = ProvisionResult{
+	InstanceID: "i-0123456789abcdef0", PublicIP: "203.0.113.10", PrivateIP: "10.0.1.10", InstanceType: "t3.small",
+	ImageID: "ami-0123456789abcdef0", Region: "us-east-1", Size: SizeSmall, Architecture: ArchitectureAMD64,
+	LaunchedAt: launchedAt, ImageSource: "static", Attempts: []LaunchAttempt{{InstanceType: "t3.small", Outcome: "launched", InstanceID: "i-0123456789abcdef0"}},
+}
+
 // Each Go type with a value that sets every field, against the schema that describes it.
 var contractTypes = []struct {
 	file   string
@@ -62,6 +69,25 @@ var contractTypes = []struct {
 	{"failure-details.invalid-spec.schema.json", "Problem", &SpecProblem{Field: "tags.aws:x", Message: "reserved"}},
 	{"failure-details.insufficient-capacity.schema.json", "", &InsufficientCapacityDetails{Attempts: []LaunchAttempt{{InstanceType: "t3.small", Outcome: "InsufficientInstanceCapacity"}}}},
 	{"failure-details.aws-error.schema.json", "", &AWSErrorDetails{AWSErrorCode: "VcpuLimitExceeded", HTTPStatus: 400, RequestID: "req-1"}},
+	{"vm-lease.request.schema.json", "", &LeaseRequest{
+		Instance: ProvisionRequest{Size: SizeSmall, Architecture: ArchitectureAMD64, Region: "eu-west-1"},
+		TTL:      Duration(48 * time.Hour), OnInstanceLost: OnInstanceLostReplace, WatchInterval: Duration(30 * time.Second),
+	}},
+	{"vm-lease.extend.request.schema.json", "", &extendRequest{TTL: Duration(2 * time.Hour)}},
+	{"vm-lease.extend.result.schema.json", "", &ExtendResult{ExpiresAt: launchedAt}},
+	{"vm-lease.destroy.request.schema.json", "", &destroyRequest{Reason: "PR closed"}},
+	{"vm-lease.status.schema.json", "", &LeaseStatus{
+		Phase: LeasePhaseReady, Instance: &leasedVM, ExpiresAt: launchedAt, Replacements: 1,
+		Replaced: []LeaseReplacement{{InstanceID: "i-0123abcd", State: "stopped", At: launchedAt}}, InstanceIDs: []string{"i-0123abcd", leasedVM.InstanceID},
+		EndedBy: LeaseEndFailed, Reason: "PR closed", Failure: &LeaseFailure{Type: NotReady, Message: "no port 22"},
+	}},
+	{"vm-lease.status.schema.json", "LeaseReplacement", &LeaseReplacement{InstanceID: "i-0123abcd", State: "not-found", At: launchedAt}},
+	{"vm-lease.status.schema.json", "LeaseFailure", &LeaseFailure{Type: InsufficientCapacity, Message: "no capacity"}},
+	{"vm-lease.result.schema.json", "", &LeaseResult{
+		EndedBy: LeaseEndDestroyed, Instance: &leasedVM, InstanceIDs: []string{leasedVM.InstanceID}, EndedAt: launchedAt,
+		Replaced: []LeaseReplacement{{InstanceID: "i-0123abcd", State: "terminated", At: launchedAt}}, Reason: "PR closed",
+		Failure: &LeaseFailure{Type: NotReady, Message: "no port 22"},
+	}},
 }
 
 func TestGoTypesHaveTheSchemasFields(t *testing.T) {
@@ -183,4 +209,14 @@ func asStrings[T ~string](values []T) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+func TestLeaseResultWithoutAVMWritesNull(t *testing.T) {
+	got := asJSON(t, LeaseResult{EndedBy: LeaseEndFailed, InstanceIDs: []string{}, EndedAt: launchedAt, Replaced: []LeaseReplacement{}, Failure: &LeaseFailure{Type: NotReady, Message: "no port 22"}})
+	if instance, present := got.(map[string]any)["instance"]; !present || instance != nil {
+		t.Errorf("instance is %v (present %v); the schema requires null when no VM became ready", instance, present)
+	}
+	if problems := validateAgainst(contractSchema(t, "vm-lease.result.schema.json"), got); len(problems) > 0 {
+		t.Errorf("schema refuses a lease result without a VM: %v", problems)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,73 @@ func TestIntegrationEncryptingWorker(t *testing.T) {
 	t.Setenv("STAGELY_TASK_QUEUE", s.encryptedQueue)
 	if _, err := TerminateInstance(ctx, c, result.InstanceID, "us-east-1"); err != nil {
 		t.Errorf("TerminateInstance: %v", err)
+	}
+}
+
+func TestIntegrationLease(t *testing.T) {
+	s := localStack(t)
+	c := dial(t, s.address, nil)
+	ctx := testContext(t)
+	leaseID := uniqueName("go-lease")
+	req := LeaseRequest{Instance: ProvisionRequest{Size: SizeSmall, Architecture: ArchitectureAMD64, PollInterval: Duration(time.Second)}, TTL: Duration(time.Hour)}
+	run, err := StartLease(ctx, c, req, StartOptions{WorkflowID: leaseID, Environment: "pr-go-lease"})
+	if err != nil {
+		t.Fatalf("StartLease: %v", err)
+	}
+	// A second start while the lease is open attaches to it rather than holding a second VM.
+	again, err := StartLease(ctx, c, req, StartOptions{WorkflowID: leaseID, Environment: "pr-go-lease"})
+	if err != nil || again.GetRunID() != run.GetRunID() {
+		t.Errorf("a second start: %v (run %s, want %s)", err, again.GetRunID(), run.GetRunID())
+	}
+
+	description, err := c.DescribeWorkflow(ctx, leaseID, run.GetRunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, _ := description.GetStaticSummary()
+	environment, _ := description.TypedSearchAttributes.GetKeyword(StagelyEnvironment)
+	if summary != "Lease for pr-go-lease: small/amd64 on-demand in us-east-1, ttl 1h0m0s" || environment != "pr-go-lease" {
+		t.Errorf("summary %q and StagelyEnvironment %q; want the TypeScript client's", summary, environment)
+	}
+
+	vm, err := WaitLeaseReady(ctx, c, leaseID)
+	if err != nil {
+		t.Fatalf("WaitLeaseReady: %v (failure type %q)", err, FailureType(err))
+	}
+	if !strings.HasPrefix(vm.InstanceID, "i-") || vm.PublicIP == "" || vm.Size != SizeSmall {
+		t.Errorf("WaitLeaseReady = %+v; want a ready small VM", vm)
+	}
+	status, err := GetLeaseStatus(ctx, c, leaseID)
+	if err != nil || status.Phase != LeasePhaseReady || status.Instance == nil || status.Instance.InstanceID != vm.InstanceID ||
+		!slices.Equal(status.InstanceIDs, []string{vm.InstanceID}) || status.ExpiresAt.IsZero() {
+		t.Fatalf("GetLeaseStatus = %+v, %v; want ready with %s", status, err, vm.InstanceID)
+	}
+
+	expiresAt, err := ExtendLease(ctx, c, leaseID, Duration(3*time.Hour))
+	if err != nil || !expiresAt.After(status.ExpiresAt.Add(time.Hour)) {
+		t.Errorf("ExtendLease = %v, %v; want about 3h from now, after %v", expiresAt, err, status.ExpiresAt)
+	}
+	if extended, err := GetLeaseStatus(ctx, c, leaseID); err != nil || !extended.ExpiresAt.Equal(expiresAt) {
+		t.Errorf("the status after the extension says %v (%v); want %v", extended.ExpiresAt, err, expiresAt)
+	}
+	if _, err := ExtendLease(ctx, c, leaseID, Duration(31*24*time.Hour)); err == nil {
+		t.Error("an extension past 30 days was accepted")
+	}
+
+	result, err := DestroyLease(ctx, c, leaseID, "PR closed")
+	if err != nil || result.EndedBy != LeaseEndDestroyed || result.Reason != "PR closed" || result.Instance == nil ||
+		result.Instance.InstanceID != vm.InstanceID || result.EndedAt.IsZero() {
+		t.Fatalf("DestroyLease = %+v, %v; want destroyed with %s", result, err, vm.InstanceID)
+	}
+	instance, err := GetInstanceStatus(ctx, c, vm.InstanceID, "")
+	if err != nil || instance.State != InstanceStateTerminated {
+		t.Errorf("the lease's VM after DestroyLease: %+v, %v; want terminated", instance, err)
+	}
+	// Destroying a completed lease returns its result again.
+	if second, err := DestroyLease(ctx, c, leaseID, ""); err != nil || second.EndedBy != LeaseEndDestroyed || !second.EndedAt.Equal(result.EndedAt) {
+		t.Errorf("a second DestroyLease = %+v, %v; want the lease's result", second, err)
+	}
+	if ended, err := GetLeaseStatus(ctx, c, leaseID); err != nil || ended.Phase != LeasePhaseEnded || ended.EndedBy != LeaseEndDestroyed {
+		t.Errorf("the status of the ended lease: %+v, %v", ended, err)
 	}
 }

@@ -41,7 +41,7 @@ type schemaCheck struct {
 var knownKeywords = []string{
 	"$schema", "$id", "$defs", "$ref", "title", "description", "default", "type", "enum", "properties", "required",
 	"additionalProperties", "items", "pattern", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems",
-	"uniqueItems", "maxProperties", "propertyNames",
+	"uniqueItems", "maxProperties", "propertyNames", "anyOf", "const",
 }
 
 func validateAgainst(root schema, value any) []string {
@@ -52,6 +52,12 @@ func validateAgainst(root schema, value any) []string {
 
 func (c *schemaCheck) fail(path, format string, args ...any) {
 	c.problems = append(c.problems, path+": "+fmt.Sprintf(format, args...))
+}
+
+// checked runs check and returns the problems it found.
+func (c *schemaCheck) checked(s schema, value any, path string) []string {
+	c.check(s, value, path)
+	return c.problems
 }
 
 func (c *schemaCheck) check(s schema, value any, path string) {
@@ -68,6 +74,14 @@ func (c *schemaCheck) check(s schema, value any, path string) {
 			return
 		}
 		c.check(def, value, path)
+	}
+	if branches, ok := s["anyOf"].([]any); ok && !slices.ContainsFunc(branches, func(branch any) bool {
+		return len((&schemaCheck{root: c.root}).checked(branch.(map[string]any), value, path)) == 0
+	}) {
+		c.fail(path, "%v matches none of anyOf", value)
+	}
+	if constant, ok := s["const"]; ok && value != constant {
+		c.fail(path, "%v is not %v", value, constant)
 	}
 	if t, ok := s["type"]; ok && !matchesType(t, value) {
 		c.fail(path, "%v is not of type %v", value, t)
