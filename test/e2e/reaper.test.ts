@@ -6,7 +6,7 @@
  * instance without the managed tag, everything in a dry run, and everything inside the grace period.
  * Only instances tagged with this namespace's ID are judged: another namespace's are left alone, and
  * those without the tag (launched before it existed) are listed as not judged.
- * Also: `npm run schedules` creates the schedule, updates it in place, and deletes it.
+ * Also: `stagely schedules apply` creates the schedule, updates it in place, and deletes it.
  *
  * moto's state is shared with the other suites, which launch in us-east-1; the instances here live
  * in a region nobody else uses, so the reaper's scan sees only them.
@@ -208,9 +208,10 @@ function reap(request: ReapRequest): Promise<ReapReport> {
   });
 }
 
-async function tsx(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The `stagely` command, as an operator runs it. */
+async function stagely(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [join(PROJECT_ROOT, 'scripts', script), ...args], { env, cwd: PROJECT_ROOT });
+    const { stdout, stderr } = await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), ...args], { env, cwd: PROJECT_ROOT });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -218,8 +219,8 @@ async function tsx(script: string, args: string[]): Promise<{ code: number; stdo
   }
 }
 
-it('a dry run (npm run reap -- --dry-run) lists exactly the orphans with their reasons and terminates nothing', async () => {
-  const outcome = await tsx('reap.ts', ['--dry-run', '--grace', '0', '--regions', REGION]);
+it('a dry run (stagely reap --dry-run) lists exactly the orphans with their reasons and terminates nothing', async () => {
+  const outcome = await stagely(['reap', '--dry-run', '--grace', '0', '--regions', REGION, '--json']);
   expect(outcome).toMatchObject({ code: 0 });
   const report = JSON.parse(outcome.stdout) as ReapReport;
 
@@ -229,11 +230,15 @@ it('a dry run (npm run reap -- --dry-run) lists exactly the orphans with their r
   expect(report.notJudged).toEqual([
     expect.objectContaining({ region: REGION, instanceId: seeded.legacy, namespace: 'default', reason: expect.stringContaining('no stagely:namespace-id tag') }),
   ]);
-  expect(outcome.stderr).toContain(`not judged ${seeded.legacy} (${REGION})`);
   const failed = report.reaped.find((e) => e.instanceId === seeded.failed);
   expect(failed).toMatchObject({ region: REGION, runStatus: 'FAILED' });
   expect(failed?.reason).toContain('its provisioning run failed');
-  expect(outcome.stderr).toContain(`would reap ${seeded.unknown} (${REGION}): its provisioning run is unknown to Temporal`);
+  // For people (no --json): a line per instance it would reap or could not judge, and a summary.
+  const human = await stagely(['reap', '--dry-run', '--grace', '0', '--regions', REGION]);
+  expect(human).toMatchObject({ code: 0 });
+  expect(human.stdout).toContain(`not judged ${seeded.legacy} (${REGION})`);
+  expect(human.stdout).toContain(`would reap ${seeded.unknown} (${REGION}): its provisioning run is unknown to Temporal`);
+  expect(human.stdout).toContain(`Dry run: would reap ${Object.keys(ORPHANS).length} of 9 managed instances in ${REGION}`);
   await expectNothingTerminated();
 });
 
@@ -288,10 +293,11 @@ it('terminates exactly the orphans, logging each with its reason, and never an i
   expect(again).toMatchObject({ scanned: 2, reaped: [] });
 });
 
-it('npm run schedules creates the schedule, updates it in place (keeping a pause), and deletes it', async () => {
-  const created = await tsx('schedules.ts', ['--every', '30m', '--grace', '45m', '--regions', REGION, '--dry-run']);
+it('stagely schedules apply creates the schedule, updates it in place (keeping a pause), and deletes it', async () => {
+  const created = await stagely(['schedules', 'apply', '--every', '30m', '--grace', '45m', '--regions', REGION, '--dry-run']);
   expect(created).toMatchObject({ code: 0 });
-  expect(created.stdout).toContain(`Created schedule ${SCHEDULE_ID}: every 30m`);
+  expect(created.stdout).toContain(`Created schedule ${SCHEDULE_ID}`);
+  expect(created.stdout).toMatch(/^every\s+30m$/m);
   const handle = client.schedule.getHandle(SCHEDULE_ID);
   let description = await handle.describe();
   expect(description.spec.intervals?.[0]?.every).toBe(30 * 60_000);
@@ -299,16 +305,17 @@ it('npm run schedules creates the schedule, updates it in place (keeping a pause
   expect(description.action).toMatchObject({ workflowType: 'reapOrphans', taskQueue, args: [{ dryRun: true, gracePeriod: '45m', regions: [REGION] }] });
 
   await handle.pause('operator says wait');
-  const updated = await tsx('schedules.ts', ['--every', '20m']);
+  const updated = await stagely(['schedules', 'apply', '--every', '20m']);
   expect(updated).toMatchObject({ code: 0 });
-  expect(updated.stdout).toContain(`Updated schedule ${SCHEDULE_ID}: every 20m`);
+  expect(updated.stdout).toContain(`Updated schedule ${SCHEDULE_ID}`);
+  expect(updated.stdout).toMatch(/^every\s+20m$/m);
   description = await handle.describe();
   expect(description.spec.intervals).toHaveLength(1);
   expect(description.spec.intervals?.[0]?.every).toBe(20 * 60_000);
   expect(description.action).toMatchObject({ args: [{ dryRun: false }] });
   expect(description.state.paused).toBe(true);
 
-  expect(await tsx('schedules.ts', ['--every', '10s'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--every must be at least 1m') });
-  expect(await tsx('schedules.ts', ['--delete'])).toMatchObject({ code: 0, stdout: expect.stringContaining(`Deleted schedule ${SCHEDULE_ID}`) });
+  expect(await stagely(['schedules', 'apply', '--every', '10s'])).toMatchObject({ code: 2, stderr: expect.stringContaining("'--every <duration>' argument '10s' is invalid. must be at least 1m") });
+  expect(await stagely(['schedules', 'delete'])).toMatchObject({ code: 0, stdout: expect.stringContaining(`Deleted schedule ${SCHEDULE_ID}`) });
   await expect(handle.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
 });
