@@ -9,19 +9,18 @@
  *   closed with `temporal workflow terminate` (which runs no clean-up at all).
  */
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import { type ApplicationFailure } from '@temporalio/common';
 import { stackEnv, startWorker, toolPath, type ManagedProcess } from '../../tools/local-stack';
-import { PROJECT_ROOT } from '../../tools/project-root';
 import { destroyLease, extendLease, getLeaseStatus, startLease, waitLeaseReady } from '../../src/client';
 import type { ProvisionResult } from '../../src/common/contract';
 import type { LeaseResult } from '../../src/common/lease-contract';
 import type { ReapReport, ReapRequest } from '../../src/common/reaping';
 import { instancesTagged, motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
+import { runStagely, type CommandOutcome } from '../support/stagely-command';
 
 const run = promisify(execFile);
 const address = requireEnv('STAGELY_TEST_TEMPORAL_ADDRESS');
@@ -106,16 +105,8 @@ it('notices a VM terminated behind its back within two watch intervals', async (
   expect(Date.parse(result.endedAt) - terminatedAt).toBeLessThan(2 * 10_000);
 }, 120_000);
 
-/** `stagely ARGS` as a child process; never throws on a non-zero exit. */
-async function stagely(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), ...args], { env, cwd: PROJECT_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+/** The `stagely` command with this suite's environment. */
+const stagely = (args: string[]): Promise<CommandOutcome> => runStagely(args, env);
 
 it('stagely lease start, status, extend and destroy', async () => {
   const marker = uniqueName('lease-stagely');

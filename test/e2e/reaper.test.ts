@@ -11,25 +11,21 @@
  * moto's state is shared with the other suites, which launch in us-east-1; the instances here live
  * in a region nobody else uses, so the reaper's scan sees only them.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { Client, Connection, ScheduleNotFoundError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { stackEnv, startWorker, type ManagedProcess } from '../../tools/local-stack';
-import { PROJECT_ROOT } from '../../tools/project-root';
 import { getProvisionStatus, startProvision } from '../../src/client';
 import type { ReapReport, ReapRequest } from '../../src/common/reaping';
 import { LEGACY_NAMESPACE_TAG, MANAGED_TAG, NAMESPACE_ID_TAG, provenanceTags, RUN_ID_TAG, WORKFLOW_ID_TAG } from '../../src/common/tags';
 import { motoEc2Client, motoEndpoint, requireEnv, uniqueName } from '../support/env';
 import { TEST_LOG_DIR } from '../support/shared-setup';
+import { runStagely, type CommandOutcome } from '../support/stagely-command';
 
 const REGION = 'ap-southeast-2';
 const SCHEDULE_ID = 'stagely-reap-orphans';
-const run = promisify(execFile);
 const taskQueue = uniqueName('e2e-reaper');
 /** Nobody polls this queue: runs started on it stay RUNNING until terminated or timed out. */
 const idleQueue = uniqueName('e2e-reaper-idle');
@@ -208,16 +204,8 @@ function reap(request: ReapRequest): Promise<ReapReport> {
   });
 }
 
-/** The `stagely` command, as an operator runs it. */
-async function stagely(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [join(PROJECT_ROOT, 'src', 'cli', 'index.ts'), ...args], { env, cwd: PROJECT_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+/** The `stagely` command with this suite's environment. */
+const stagely = (args: string[]): Promise<CommandOutcome> => runStagely(args, env);
 
 it('a dry run (stagely reap --dry-run) lists exactly the orphans with their reasons and terminates nothing', async () => {
   const outcome = await stagely(['reap', '--dry-run', '--grace', '0', '--regions', REGION, '--json']);
