@@ -147,8 +147,8 @@ type ProvisionResult struct {
 
 // ProvisionStatus is the answer of the status query (contract/provision-instance.status.schema.json).
 type ProvisionStatus struct {
-	// Phase is one of validating, resolving-image, launching, waiting-for-ip, waiting-for-ready,
-	// terminating, succeeded, failed, cancelled.
+	// Phase is one of validating, waiting-for-admission, resolving-image, launching, waiting-for-ip,
+	// waiting-for-ready, terminating, succeeded, failed, cancelled.
 	Phase string `json:"phase"`
 	// InstanceID is set once EC2 has accepted the launch.
 	InstanceID string `json:"instanceId,omitempty"`

@@ -12,15 +12,18 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, type Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, regionalClients, type ActivityDependencies } from './activities';
 import { dataConverterFromEnv, describeEncryption } from './codec';
+import { ADMIT_SIGNAL } from './common/admission';
 import { describeSettings, temporalSettings } from './config';
 import { namespaceId } from './worker/namespace-id';
 import { installRuntime, observabilitySettings, startHealthServer, temporalCheck } from './worker/observability';
 import { missingSearchAttributes } from './worker/search-attributes';
 import { awsSettings, workerTuning, type WorkerTuning } from './worker/settings';
-import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission } from './worker/start-admission';
+import { admissionWithin, StartAdmission } from './worker/start-admission';
+import { StartLine } from './worker/start-line';
 
 /** A prebuilt bundle if there is one (production), else the sources, bundled now (development). */
 function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>; described: string } {
@@ -32,16 +35,17 @@ function workflowSource(): { options: Pick<WorkerOptions, 'workflowBundle' | 'wo
 }
 
 /**
- * Start admission (worker/start-admission.ts), unless turned off, without batching, or without a workflow
- * cache (then every task comes from the task queue, and none could be told apart as a new workflow's).
+ * Start admission (worker/start-admission.ts, worker/start-line.ts), unless turned off or without
+ * batching: its signal is the polls the describe batcher foresaw, and without batching there are none.
+ * Then every provision is admitted at once.
  */
-function startAdmission(tuning: WorkerTuning, batching: boolean, runtime: Runtime): StartAdmission | undefined {
-  // Its signal is the polls the describe batcher foresaw; without batching there are none.
-  if (!tuning.startAdmission || !batching || tuning.maxCachedWorkflows === 0) return undefined;
+function startAdmission(tuning: WorkerTuning, batching: boolean, runtime: Runtime, client: Client): { admission: StartAdmission; line: StartLine } | undefined {
+  if (!tuning.startAdmission || !batching) return undefined;
+  const settings = admissionWithin(tuning.startAdmissionRate.min, tuning.startAdmissionRate.max);
   const gauge = runtime.metricMeter.createGauge('stagely_start_admission_rate', 'float', 'starts/s', 'New provisions the worker lets in per second');
-  let previous = DEFAULT_ADMISSION.initialPerSecond;
+  let previous = settings.initialPerSecond;
   gauge.set(previous);
-  return new StartAdmission(DEFAULT_ADMISSION, Date.now(), (perSecond, lateP90Ms) => {
+  const admission = new StartAdmission(settings, Date.now(), (perSecond, lateP90Ms) => {
     gauge.set(perSecond);
     const lateness = lateP90Ms === undefined ? 'no polls were due' : `polls started ${Math.round(lateP90Ms)} ms after their ticks, p90`;
     const message = `Start admission: ${round(perSecond)} new provisions per second (${lateness})`;
@@ -50,30 +54,23 @@ function startAdmission(tuning: WorkerTuning, batching: boolean, runtime: Runtim
     else runtime.logger.debug(message);
     previous = perSecond;
   });
+  const line = new StartLine(admission, {
+    admit: async ({ workflowId, runId }) => {
+      await client.workflow.getHandle(workflowId, runId).signal(ADMIT_SIGNAL);
+    },
+    onAdmitFailed: (run, error) => {
+      // A run that closed while it waited (cancelled, terminated) is no news; anything else is
+      // mended by the run's own recheck, but worth a line.
+      if (!(error instanceof WorkflowNotFoundError)) {
+        runtime.logger.warn('Could not signal a provision its admission; it will ask again', { workflowId: run.workflowId, error: String(error) });
+      }
+    },
+  });
+  return { admission, line };
 }
 
 function round(n: number): number {
   return Math.round(n * 10) / 10;
-}
-
-/** Task slots: fixed sizes, except that with start admission new workflows' tasks wait their turn. */
-function slots(tuning: WorkerTuning, admission: StartAdmission | undefined): Partial<WorkerOptions> {
-  if (admission === undefined) {
-    return {
-      maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
-      maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivityExecutions,
-      maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
-    };
-  }
-  return {
-    tuner: {
-      workflowTaskSlotSupplier: admittingSlotSupplier(admission, tuning.maxConcurrentWorkflowTaskExecutions),
-      activityTaskSlotSupplier: { type: 'fixed-size', numSlots: tuning.maxConcurrentActivityTaskExecutions },
-      localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: tuning.maxConcurrentLocalActivityExecutions },
-      // No Nexus handlers here; the tuner still wants a supplier.
-      nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
-    },
-  };
 }
 
 /**
@@ -113,7 +110,9 @@ async function runWorker(hooks: TestHooks): Promise<void> {
     // Launches carry it, and the reaper judges only instances that do (names repeat across clusters).
     const ownNamespaceId = await namespaceId(connection, settings.namespace);
     const workflows = workflowSource();
-    const admission = startAdmission(tuning, aws.batching !== false, runtime);
+    // The start line signals waiting provisions through this client, on the worker's own connection.
+    const signals = new Client({ connection, namespace: settings.namespace, dataConverter: encryption.dataConverter });
+    const admission = startAdmission(tuning, aws.batching !== false, runtime, signals);
     const worker = await Worker.create({
       connection,
       namespace: settings.namespace,
@@ -129,10 +128,18 @@ async function runWorker(hooks: TestHooks): Promise<void> {
         batching: aws.batching,
         reaperRegions: aws.reaperRegions,
         namespaceId: ownNamespaceId,
-        ...(admission !== undefined && { foreseenPollStarted: (lateMs: number) => admission.pollStarted(lateMs, Date.now()) }),
+        ...(admission !== undefined && {
+          foreseenPolls: {
+            expected: (key: string, dueAt: number) => admission.admission.expected(key, dueAt),
+            started: (key: string, now: number) => admission.admission.started(key, now),
+          },
+          startLine: (run: { workflowId: string; runId: string }) => admission.line.join(run),
+        }),
         ...hooks,
       }),
-      ...slots(tuning, admission),
+      maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
+      maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivityExecutions,
+      maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
       maxCachedWorkflows: tuning.maxCachedWorkflows,
       shutdownGraceTime: tuning.shutdownGraceTimeMs,
       // Shown in the Web UI against every task this worker ran; the SDK's default is pid@host.
@@ -149,7 +156,7 @@ async function runWorker(hooks: TestHooks): Promise<void> {
       workflows: workflows.described,
       payloadEncryption: describeEncryption(encryption),
       ...tuning,
-      // Off when asked, and also without batching or a workflow cache.
+      // Off when asked, and also without batching.
       startAdmission: admission !== undefined ? 'on' : 'off',
       metrics: observability.metricsAddress ?? 'off',
       health: observability.healthAddress ?? 'off',
@@ -158,6 +165,7 @@ async function runWorker(hooks: TestHooks): Promise<void> {
       // Resolves after the runtime's SIGINT/SIGTERM handler has drained the worker.
       await worker.run();
     } finally {
+      admission?.line.stop();
       health?.close();
     }
     log.info('Worker stopped');

@@ -52,6 +52,15 @@ export interface PollSchedule {
   intervalMs: number;
 }
 
+/**
+ * Told about the polls the batcher foresees, by key: when each is due, and when it starts (however
+ * late). Start admission (worker/start-admission.ts) reads the worker's lateness from them.
+ */
+export interface ForeseenPolls {
+  expected(key: string, dueAt: number): void;
+  started(key: string, now: number): void;
+}
+
 interface Pending {
   waiters: Waiter[];
   timer: NodeJS.Timeout;
@@ -74,8 +83,8 @@ export class DescribeBatcher {
   constructor(
     private readonly ec2: (region: string) => EC2Client,
     options: BatchingOptions = {},
-    /** Told how late (ms after its tick) each foreseen poll arrived. */
-    private readonly foreseenPollStarted?: (lateMs: number) => void,
+    /** Told of each poll foreseen, and when it starts. */
+    private readonly foreseenPolls?: ForeseenPolls,
   ) {
     this.windowMs = options.windowMs ?? 50;
     this.maxBatch = Math.min(Math.max(1, options.maxBatch ?? 200), 200);
@@ -115,6 +124,7 @@ export class DescribeBatcher {
     // Unclaimed, a failed answer must not surface as an unhandled rejection.
     answer.catch(() => undefined);
     this.ahead.set(key, answer);
+    this.foreseenPolls?.expected(key, tick);
     let regions = this.due.get(tick);
     if (regions === undefined) {
       regions = new Map();
@@ -132,14 +142,16 @@ export class DescribeBatcher {
   /** The answer taken (or about to be taken) for this poll's tick, if the worker foresaw the poll. */
   private claim(ref: InstanceRef, { dueAt }: PollSchedule): Promise<InstanceStatus | null> | undefined {
     const key = aheadKey(ref, dueAt);
+    const now = Date.now();
+    // Lateness counts for every poll the worker foresaw, even one so late that its tick's answer was
+    // forgotten (more than an interval): those are the ones that say most about an overloaded worker.
+    this.foreseenPolls?.started(key, now);
     const answer = this.ahead.get(key);
     if (answer === undefined) return undefined;
     this.ahead.delete(key);
-    const late = Date.now() - dueAt;
     // A poll well before its tick (its sleep cut short by the deadline) asks now: the tick's answer
-    // would come too late for it. (One more than an interval late finds its answer forgotten.)
-    if (late < -this.windowMs) return undefined;
-    this.foreseenPollStarted?.(Math.max(0, late));
+    // would come too late for it.
+    if (now - dueAt < -this.windowMs) return undefined;
     return answer;
   }
 

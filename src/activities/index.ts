@@ -3,13 +3,15 @@
  *
  * Workflows import only the type: `proxyActivities<Activities>()`.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { AdmissionAnswer } from '../common/admission';
 import { NAMESPACE_ID_UNKNOWN } from '../common/failures';
 import { CANONICAL_UBUNTU_2204_PARAMETER } from '../common/images';
 import { DEFAULT_REGION } from '../common/regions';
 import type { RunRef } from '../common/reaping';
 import type { AwsClients } from './aws-clients';
-import { DescribeBatcher, type BatchingOptions } from './describe-batcher';
+import { DescribeBatcher, type BatchingOptions, type ForeseenPolls } from './describe-batcher';
 import { describeInstance, type InstanceRef, type PollRequest } from './describe-instance';
 import { describeRuns } from './describe-runs';
 import { listManagedInstances } from './list-managed-instances';
@@ -25,7 +27,7 @@ import { StatusCheckBatcher } from './status-check-batcher';
 import { probeTcp, type ResolveProbeAddress, type TcpProbe } from './tcp-probe';
 
 export type { AwsClients } from './aws-clients';
-export type { BatchingOptions, PollSchedule } from './describe-batcher';
+export type { BatchingOptions, ForeseenPolls, PollSchedule } from './describe-batcher';
 export { regionalClients } from './aws-clients';
 export type { InstanceRef, PollRequest } from './describe-instance';
 export type { InstanceStatus, ManagedInstance } from './instance-status';
@@ -72,10 +74,15 @@ export interface ActivityDependencies {
    */
   namespaceId?: string;
   /**
-   * Told how late (ms after its tick) each poll the batcher foresaw started: how well the worker
-   * keeps the runs it already has on schedule (worker/start-admission.ts).
+   * Told of each poll the batcher foresees and when it starts: how well the worker keeps the runs it
+   * already has on schedule (worker/start-admission.ts).
    */
-  foreseenPollStarted?: (lateMs: number) => void;
+  foreseenPolls?: ForeseenPolls;
+  /**
+   * A new provision's first step (joinStartLine): the worker's start line (worker/start-line.ts).
+   * @default none: every provision is admitted at once
+   */
+  startLine?: (run: { workflowId: string; runId: string }) => AdmissionAnswer;
   /**
    * For the crash tests only (test/support/crash-worker.ts), which hold a worker at a point to kill it
    * there. The production worker never sets it. @default none
@@ -92,9 +99,13 @@ export function createActivities(dependencies: ActivityDependencies) {
   const { clients } = dependencies;
   const parameter = dependencies.imageParameter ?? CANONICAL_UBUNTU_2204_PARAMETER;
   const images = new ImageCache(dependencies.imageCacheTtlMs ?? 60 * 60_000);
-  const batcher = dependencies.batching === false ? undefined : new DescribeBatcher(clients.ec2, dependencies.batching ?? {}, dependencies.foreseenPollStarted);
+  const batcher = dependencies.batching === false ? undefined : new DescribeBatcher(clients.ec2, dependencies.batching ?? {}, dependencies.foreseenPolls);
   const statusBatcher = dependencies.batching === false ? undefined : new StatusCheckBatcher(clients.ec2, dependencies.batching ?? {});
   return {
+    joinStartLine: async (): Promise<AdmissionAnswer> => {
+      const run = Context.current().info.workflowExecution;
+      return (run !== undefined && dependencies.startLine?.({ workflowId: run.workflowId, runId: run.runId })) || { admitted: true };
+    },
     resolveImage: (request: ImageRequest) => resolveImage(clients, images, parameter, request),
     runInstances: (request: LaunchRequest) => runInstances(clients, request, dependencies.namespaceId, dependencies.pauseAt),
     describeInstance: (request: PollRequest) => describeInstance(clients, request, batcher, dependencies.pauseAt),

@@ -184,6 +184,8 @@ export interface ProvisionResult {
 
 export type ProvisionPhase =
   | 'validating'
+  /** Waiting for the worker's start admission: nothing is launched yet (docs/operations.md). */
+  | 'waiting-for-admission'
   | 'resolving-image'
   | 'launching'
   | 'waiting-for-ip'

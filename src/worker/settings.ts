@@ -107,9 +107,14 @@ export interface WorkerTuning {
   shutdownGraceTimeMs: number;
   /**
    * Let new provisions in only as fast as the running ones' polls stay on time (start-admission.ts).
-   * Needs the workflow cache. @default on (STAGELY_START_ADMISSION=off)
+   * @default on (STAGELY_START_ADMISSION=off)
    */
   startAdmission: boolean;
+  /**
+   * The bounds of that rate, in new provisions per second per worker: it never drops below the first
+   * nor rises above the second. @default 1-1000 (STAGELY_START_ADMISSION_RATE, e.g. "0.5-20")
+   */
+  startAdmissionRate: { min: number; max: number };
 }
 
 export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning {
@@ -136,7 +141,20 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning
     maxCachedWorkflows: count('STAGELY_MAX_CACHED_WORKFLOWS', 1000),
     shutdownGraceTimeMs: parsed?.ok ? parsed.ms : 30_000,
     startAdmission: onOff('STAGELY_START_ADMISSION', true),
+    startAdmissionRate: admissionRate(env.STAGELY_START_ADMISSION_RATE),
   };
+}
+
+/** "MIN-MAX" new provisions per second, e.g. "1-1000" or "0.5-20". */
+function admissionRate(raw: string | undefined): { min: number; max: number } {
+  const value = nonEmpty(raw);
+  if (value === undefined) return { min: 1, max: 1000 };
+  const match = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(value);
+  const [min, max] = [Number(match?.[1]), Number(match?.[2])];
+  if (!match || !(min > 0) || !(max >= min)) {
+    throw new Error(`STAGELY_START_ADMISSION_RATE must be MIN-MAX new provisions per second, both positive and MIN <= MAX, e.g. 1-1000 (got ${value})`);
+  }
+  return { min, max };
 }
 
 /** Parses "describe=50/10,launch=1000/2,mutate=100/2.5" (any subset) over the defaults. */

@@ -5,20 +5,21 @@
  * poll. A burst of starts competes with the polls of the runs already waiting for their IPs, and
  * when the worker, the Temporal service or EC2 cannot keep up, the polls come late: each second lost
  * there is a second added to some preview environment's wait. A start can wait instead: before its
- * first workflow task a provision has launched nothing and is on nobody's bill.
+ * first step a provision has launched nothing and is on nobody's bill.
  *
- * So the polls of runs the worker already has (those its describe batcher foresaw) report how late
- * they started after the tick they were due on, and new workflows are let in at a rate that follows
- * that lateness: halved (at most every two seconds) when they are late, and up by one start per
- * second each second starts were held back while those polls were on time or none was due. A new workflow is told apart by
- * its queue: its first workflow task comes from the task queue, while a workflow this worker already
- * runs gets its next tasks on the worker's own sticky queue, which is never held back.
+ * This is the rate controller. Where starts wait is the start line (worker/start-line.ts): only a new
+ * provision's first step joins it, so a run that has launched is never held back by admission,
+ * whichever queue its tasks come from (a restarted worker, a sticky time-out, a retried task).
  *
- * A restarted worker gets back the workflows it was running through the task queue too, and takes
- * them at the same pace. Their first poll after that is not a foreseen one, so the wait does not
- * count as lateness against the rate; once back, they poll on the sticky queue again.
+ * The signal is how late the polls the describe batcher foresaw start after the tick they were due on,
+ * however late that is: a poll is told `expected` when the worker foresees it and `started` when it
+ * comes, and a foreseen poll still missing counts at its lateness so far (so a worker too overloaded to
+ * even start its polls sees them as late, not as absent). New provisions are let in at a rate that
+ * follows that lateness: halved (at most every two seconds) when the 90th percentile is over a second,
+ * and up by one start per second each second starts waited while the polls were on time or none was due.
+ *
+ * Pure, with the time passed in.
  */
-import type { CustomSlotSupplier, WorkflowSlotInfo } from '@temporalio/worker';
 
 export interface AdmissionSettings {
   /** Starts per second to begin with. */
@@ -34,6 +35,14 @@ export interface AdmissionSettings {
   windowMs: number;
   /** It takes at least this many polls in a window to slow down. */
   minSamples: number;
+  /**
+   * A foreseen poll that has not started counts as late for this long after its tick. Past it, its run
+   * has most likely ended or moved to another worker (a sticky time-out), and it says nothing about
+   * this worker; a poll that does start later still counts, however late.
+   */
+  missingCountsForMs: number;
+  /** A foreseen poll that has not started this long after its tick is forgotten (bounds memory). */
+  forgetAfterMs: number;
 }
 
 export const DEFAULT_ADMISSION: AdmissionSettings = {
@@ -44,14 +53,22 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
   onTimeMs: 500,
   windowMs: 1000,
   minSamples: 5,
+  missingCountsForMs: 60_000,
+  forgetAfterMs: 60 * 60_000,
 };
 
-/** The rate controller; pure, with the time passed in. */
+/** The settings with the rate bounded to [min, max] per second (STAGELY_START_ADMISSION_RATE). */
+export function admissionWithin(minPerSecond: number, maxPerSecond: number, base: AdmissionSettings = DEFAULT_ADMISSION): AdmissionSettings {
+  return { ...base, minPerSecond, maxPerSecond, initialPerSecond: Math.min(maxPerSecond, Math.max(minPerSecond, base.initialPerSecond)) };
+}
+
 export class StartAdmission {
   private perSecond: number;
-  private nextAt = 0;
+  private nextAt = Number.NEGATIVE_INFINITY;
   private windowStart: number;
   private lateness: number[] = [];
+  /** Foreseen polls not started yet: key -> the tick they are due on. */
+  private readonly foreseen = new Map<string, number>();
   /** Whether a start had to wait this window: only then may the rate grow. */
   private heldBack = false;
   private slowedAt = Number.NEGATIVE_INFINITY;
@@ -71,10 +88,30 @@ export class StartAdmission {
     return this.perSecond;
   }
 
-  /** A poll started `lateMs` after the tick it was due on. */
-  pollStarted(lateMs: number, now: number): void {
+  /** The worker expects a poll (named by `key`) at the tick `dueAt`. */
+  expected(key: string, dueAt: number): void {
+    this.foreseen.set(key, dueAt);
+  }
+
+  /** The poll `key` started; if it was foreseen, its lateness counts, however late it is. */
+  started(key: string, now: number): void {
     this.roll(now);
-    this.lateness.push(lateMs);
+    const dueAt = this.foreseen.get(key);
+    if (dueAt === undefined) return;
+    this.foreseen.delete(key);
+    // A poll cut short before its tick (the deadline) is not early work to reward: it counts as on time.
+    this.lateness.push(Math.max(0, now - dueAt));
+  }
+
+  /** Lets a start in now if its turn has come, booking the next; false when it must wait. */
+  tryNow(now: number): boolean {
+    this.roll(now);
+    if (this.nextAt > now) {
+      this.heldBack = true;
+      return false;
+    }
+    this.nextAt = now + 1000 / this.perSecond;
+    return true;
   }
 
   /** Books the next start's turn: how long (ms) it waits before it may go. */
@@ -94,9 +131,21 @@ export class StartAdmission {
     this.heldBack = false;
   }
 
+  /** This window's lateness: the polls that started, and the foreseen ones overdue and still missing. */
+  private samples(now: number): number[] {
+    const { missingCountsForMs, forgetAfterMs } = this.settings;
+    const samples = [...this.lateness];
+    for (const [key, dueAt] of this.foreseen) {
+      const overdue = now - dueAt;
+      if (overdue > forgetAfterMs) this.foreseen.delete(key);
+      else if (overdue > 0 && overdue <= missingCountsForMs) samples.push(overdue);
+    }
+    return samples.sort((a, b) => a - b);
+  }
+
   private adjust(now: number): void {
     const { lateMs, onTimeMs, minSamples, minPerSecond, maxPerSecond, windowMs } = this.settings;
-    const sorted = [...this.lateness].sort((a, b) => a - b);
+    const sorted = this.samples(now);
     const p90 = sorted[Math.ceil(sorted.length * 0.9) - 1];
     if (p90 !== undefined && sorted.length >= minSamples && p90 > lateMs) {
       // Late polls take a while to catch up once starts slow down; give a halving time to show.
@@ -110,71 +159,4 @@ export class StartAdmission {
       this.onChange?.(this.perSecond, p90);
     }
   }
-}
-
-/**
- * Workflow-task slots (a fixed number, like maxConcurrentWorkflowTaskExecutions) of which a new
- * workflow's first task must also wait its turn with `admission`. Needs sticky queues (a workflow
- * cache): without them every task comes from the task queue and would be held back.
- */
-export function admittingSlotSupplier(admission: StartAdmission, slots: number): CustomSlotSupplier<WorkflowSlotInfo> {
-  let free = slots;
-  const waiting: (() => void)[] = [];
-  return {
-    type: 'custom',
-    async reserveSlot(ctx, signal) {
-      if (!ctx.isSticky) await delay(admission.reserve(Date.now()), signal);
-      if (free > 0) {
-        free -= 1;
-      } else {
-        await new Promise<void>((resolve, reject) => {
-          const take = () => {
-            signal.removeEventListener('abort', abort);
-            resolve();
-          };
-          const abort = () => {
-            waiting.splice(waiting.indexOf(take), 1);
-            reject(abortError());
-          };
-          waiting.push(take);
-          signal.addEventListener('abort', abort, { once: true });
-        });
-      }
-      return {};
-    },
-    tryReserveSlot() {
-      if (free === 0) return null;
-      free -= 1;
-      return {};
-    },
-    markSlotUsed() {},
-    releaseSlot() {
-      // Hand the slot straight to the next waiter, or put it back.
-      const next = waiting.shift();
-      if (next !== undefined) next();
-      else free += 1;
-    },
-  };
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(timer);
-      reject(abortError());
-    };
-    signal.addEventListener('abort', abort, { once: true });
-  });
-}
-
-/** The SDK expects a cancelled reservation to reject with an AbortError. */
-function abortError(): Error {
-  const error = new Error('Slot reservation aborted');
-  error.name = 'AbortError';
-  return error;
 }

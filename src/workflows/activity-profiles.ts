@@ -48,6 +48,15 @@ export const LOCAL_POLL: LocalActivityOptions = {
 };
 
 /**
+ * Joining the start line: an in-memory answer from the worker, so quick. It is not worth retrying for
+ * long: a run that cannot join goes on without admission.
+ */
+export const ADMISSION: LocalActivityOptions = {
+  startToCloseTimeout: '5s',
+  retry: { initialInterval: '500ms', maximumAttempts: 3 },
+};
+
+/**
  * Termination: one call is quick, so a stuck attempt is cut short and retried; keep trying for a long
  * time, because giving up means paying for a leaked VM (and the orphan reaper is the only backstop).
  */

@@ -12,7 +12,9 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  condition,
   defineQuery,
+  defineSignal,
   isCancellation,
   log,
   patched,
@@ -32,6 +34,7 @@ import {
   type ProvisionResult,
   type ProvisionStatus,
 } from '../common/contract';
+import { ADMIT_SIGNAL, type AdmissionAnswer } from '../common/admission';
 import { formatDuration } from '../common/durations';
 import { nextPollAt } from '../common/poll-ticks';
 import { FailureType } from '../common/failures';
@@ -43,9 +46,11 @@ import { describeProblems } from '../common/field-checks';
 import { TCP_ATTEMPT_TIMEOUT_MS, type ReadinessSpec } from '../common/readiness';
 import { PROVISION_REQUEST, validateProvisionRequest, type ProvisionSpec } from '../common/validate-provision-request';
 import { INSTANCE_ID, INSTANCE_TYPE, STAGELY_ENVIRONMENT } from '../common/visibility';
-import { call, callLocal, CLEANUP, LAUNCH, LOCAL_POLL, POLL, SETUP } from './activity-profiles';
+import { ADMISSION, call, callLocal, CLEANUP, LAUNCH, LOCAL_POLL, POLL, SETUP } from './activity-profiles';
 
 export const statusQuery = defineQuery<ProvisionStatus>(STATUS_QUERY);
+/** The worker's word that a provision waiting for start admission may go on (common/admission.ts). */
+export const admitSignal = defineSignal(ADMIT_SIGNAL);
 
 /** An instance this run launched, and how. */
 interface Launched extends InstanceRef {
@@ -82,6 +87,9 @@ async function provision(request: ProvisionRequest, status: ProvisionStatus): Pr
     });
   }
   const spec = checked.spec;
+
+  // Before anything is launched: the only step admission ever holds. Runs recorded before it replay without it.
+  if (patched(START_ADMISSION)) await waitForAdmission(status);
 
   status.phase = 'resolving-image';
   const image = await call(SETUP, `Resolve the Ubuntu 22.04 ${spec.architecture} image in ${spec.region}`).resolveImage({
@@ -136,6 +144,36 @@ async function provision(request: ProvisionRequest, status: ProvisionStatus): Pr
     }
   }
 }
+
+/**
+ * Joins the worker's start line and waits, if it must, for the worker's admit signal (common/admission.ts).
+ * The wait is a condition on the signal, so a waiting run holds nothing in the worker, and a cancelled
+ * one ends here with nothing launched. Admission only spaces out starts: if the line cannot be joined
+ * at all, the run goes on rather than fail.
+ */
+async function waitForAdmission(status: ProvisionStatus): Promise<void> {
+  let admitted = false;
+  setHandler(admitSignal, () => {
+    admitted = true;
+  });
+  for (;;) {
+    let answer: AdmissionAnswer;
+    try {
+      answer = await callLocal(ADMISSION, 'Join the start line').joinStartLine();
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      log.warn('Could not join the start line; going on without admission', { error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    if (answer.admitted || admitted) return;
+    status.phase = 'waiting-for-admission';
+    log.info('Waiting for start admission', { ahead: answer.ahead ?? null });
+    // No signal within the recheck time: the worker that holds our place may be gone; ask again.
+    if (await condition(() => admitted, answer.recheckAfterMs ?? DEFAULT_RECHECK_MS)) return;
+  }
+}
+
+const DEFAULT_RECHECK_MS = 30_000;
 
 /** Works through launch candidates, recording every attempt, until one launches. */
 class Launcher {
@@ -511,6 +549,9 @@ const LAUNCH_REFUSALS = 'launch-refusals';
 
 /** Patch id: a launch refused on an activity retry has its token swept before the next candidate. */
 const SWEEP_RETRIED_REFUSAL = 'sweep-retried-refusal';
+
+/** Patch id: a new provision's first step waits for the worker's start admission (waitForAdmission). */
+const START_ADMISSION = 'start-admission';
 
 /** Compensation for a launch that failed with an unknown outcome; like terminateAfterFailure, never throws. */
 async function sweepLaunch(region: string, clientToken: string, cause: unknown): Promise<void> {

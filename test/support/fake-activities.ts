@@ -2,7 +2,9 @@
  * Fake AWS activities for workflow tests: typed like the real ones, scripted per test, and recording
  * every call so tests can assert what the workflow asked for.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { AdmissionAnswer } from '../../src/common/admission';
 import type { Activities, ImageRequest, InstanceRef, InstanceStatus, LaunchRequest, ProbeOutcome, ResolvedImage, StatusChecks } from '../../src/activities';
 
 export interface FakeActivityScript {
@@ -18,6 +20,8 @@ export interface FakeActivityScript {
   statusChecks?: (call: number, instanceId: string) => StatusChecks | null;
   /** What each readiness TCP attempt returns (1-based); the default: accepted. */
   probe?: (call: number) => ProbeOutcome;
+  /** The start line's answer to each join (1-based); the default: admitted at once. */
+  admission?: (call: number) => AdmissionAnswer;
 }
 
 export interface FakeActivityCalls {
@@ -31,12 +35,14 @@ export interface FakeActivityCalls {
   statusRead: string[];
   /** host:port of each TCP attempt. */
   probed: string[];
+  /** Workflow IDs of the runs that joined the start line, one entry per join. */
+  joinedLine: string[];
 }
 
 /** The activities a provision uses. */
 export type ProvisionActivities = Pick<
   Activities,
-  'resolveImage' | 'runInstances' | 'describeInstance' | 'terminateInstance' | 'terminateLaunchedBy' | 'validateCredentials' | 'describeInstanceStatus' | 'probeTcp' | 'consoleOutputTail'
+  'joinStartLine' | 'resolveImage' | 'runInstances' | 'describeInstance' | 'terminateInstance' | 'terminateLaunchedBy' | 'validateCredentials' | 'describeInstanceStatus' | 'probeTcp' | 'consoleOutputTail'
 >;
 
 export const INSTANCE_ID = 'i-0fa1e5ca1ab1ec0de';
@@ -62,9 +68,13 @@ export function staticImage(request: ImageRequest): ResolvedImage {
 }
 
 export function fakeActivities(script: FakeActivityScript = {}): { activities: ProvisionActivities; calls: FakeActivityCalls } {
-  const calls: FakeActivityCalls = { images: [], launched: [], described: [], terminated: [], swept: [], statusRead: [], probed: [] };
+  const calls: FakeActivityCalls = { images: [], launched: [], described: [], terminated: [], swept: [], statusRead: [], probed: [], joinedLine: [] };
   let launches = 0;
   const activities: ProvisionActivities = {
+    async joinStartLine() {
+      calls.joinedLine.push(Context.current().info.workflowExecution?.workflowId ?? '');
+      return script.admission ? script.admission(calls.joinedLine.length) : { admitted: true };
+    },
     async resolveImage(request) {
       calls.images.push(request);
       return script.image ? script.image(request) : staticImage(request);

@@ -5,7 +5,7 @@ import {
   EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import { DescribeBatcher } from '../../src/activities/describe-batcher';
+import { DescribeBatcher, type ForeseenPolls } from '../../src/activities/describe-batcher';
 import { applyBudget, DEFAULT_EC2_BUDGET } from '../../src/activities/ec2-budget';
 import type { InstanceStatus } from '../../src/activities/instance-status';
 
@@ -589,10 +589,27 @@ describe('DescribeBatcher on ticks: polls the worker foresaw', () => {
     expect(batcher.calls).toBe(1);
   });
 
+  /** Records the ForeseenPolls calls as lateness per started key, as start admission reads them. */
+  function lateness(): { polls: ForeseenPolls; late: number[] } {
+    const due = new Map<string, number>();
+    const late: number[] = [];
+    return {
+      late,
+      polls: {
+        expected: (key, dueAt) => due.set(key, dueAt),
+        started: (key, at) => {
+          const dueAt = due.get(key);
+          if (dueAt !== undefined) late.push(at - dueAt);
+          due.delete(key);
+        },
+      },
+    };
+  }
+
   it('reports how late each foreseen poll arrived after its tick, and nothing for polls it did not foresee', async () => {
     const now = atTick();
-    const late: number[] = [];
-    const batcher = new DescribeBatcher(() => new FakeEc2(knownInstances([running('i-a'), running('i-b')])).asClient(), { windowMs: WINDOW_MS }, (ms) => late.push(ms));
+    const { polls, late } = lateness();
+    const batcher = new DescribeBatcher(() => new FakeEc2(knownInstances([running('i-a'), running('i-b')])).asClient(), { windowMs: WINDOW_MS }, polls);
     const tick = now + 1000;
     batcher.expect(east('i-a'), tick, INTERVAL);
     await jest.advanceTimersByTimeAsync(1300);
@@ -601,6 +618,22 @@ describe('DescribeBatcher on ticks: polls the worker foresaw', () => {
     await jest.advanceTimersByTimeAsync(WINDOW_MS);
     expect([foreseen.settled, unforeseen.settled]).toEqual([true, true]);
     expect(late).toEqual([300]);
+  });
+
+  it("reports a foreseen poll however late, even after its tick's answer was forgotten (it then asks afresh)", async () => {
+    const now = atTick();
+    const { polls, late } = lateness();
+    const fake = new FakeEc2(knownInstances([running('i-a')]));
+    const batcher = new DescribeBatcher(() => fake.asClient(), { windowMs: WINDOW_MS }, polls);
+    const tick = now + 1000;
+    batcher.expect(east('i-a'), tick, INTERVAL);
+    await jest.advanceTimersByTimeAsync(1000 + 3 * INTERVAL);
+    const poll = track(batcher.describe(east('i-a'), { dueAt: tick, intervalMs: INTERVAL }));
+    await jest.advanceTimersByTimeAsync(WINDOW_MS);
+    expect(poll.value?.instanceId).toBe('i-a');
+    expect(late).toEqual([3 * INTERVAL]);
+    // The tick's call, then the late poll's own: the stale answer was not handed out.
+    expect(fake.batches).toEqual([['i-a'], ['i-a']]);
   });
 
   it('splits a tick of more than 200 runs into calls of at most 200', async () => {

@@ -1,11 +1,16 @@
-import type { SlotReserveContext } from '@temporalio/worker';
-import { admittingSlotSupplier, DEFAULT_ADMISSION, StartAdmission, type AdmissionSettings } from '../../src/worker/start-admission';
+import { admissionWithin, DEFAULT_ADMISSION, StartAdmission, type AdmissionSettings } from '../../src/worker/start-admission';
 
 const SETTINGS: AdmissionSettings = { ...DEFAULT_ADMISSION, initialPerSecond: 10, minPerSecond: 1, maxPerSecond: 12, lateMs: 500, onTimeMs: 250, windowMs: 1000, minSamples: 5 };
 
-/** A window (t to t + 999) in which `count` polls started `lateMs` late. */
+let pollKeys = 0;
+
+/** A window (t to t + 999) in which `count` foreseen polls started `lateMs` late. */
 function polls(admission: StartAdmission, t: number, lateMs: number, count = 10): void {
-  for (let i = 0; i < count; i += 1) admission.pollStarted(lateMs, t + i);
+  for (let i = 0; i < count; i += 1) {
+    const key = `poll-${(pollKeys += 1)}`;
+    admission.expected(key, t + i - lateMs);
+    admission.started(key, t + i);
+  }
 }
 
 /** Books two starts at t: the second waits, so starts are being held back this window. */
@@ -92,76 +97,61 @@ describe('StartAdmission', () => {
   });
 });
 
-describe('admittingSlotSupplier', () => {
-  const context = (isSticky: boolean): SlotReserveContext => ({ slotType: 'workflow', taskQueue: 'q', workerIdentity: 'w', workerBuildId: '', isSticky });
-
-  beforeEach(() => {
-    jest.useFakeTimers();
+describe('StartAdmission: lateness however late', () => {
+  it('counts a foreseen poll that starts more than an interval after its tick', () => {
+    const admission = new StartAdmission(SETTINGS, 0);
+    // Due at 0 (and seen as missing meanwhile), started 12 s later: long past the batcher's answer.
+    for (let i = 0; i < 10; i += 1) admission.expected(`late-${i}`, 0);
+    admission.tryNow(11_000);
+    for (let i = 0; i < 10; i += 1) admission.started(`late-${i}`, 12_000 + i);
+    admission.reserve(13_000);
+    expect(admission.rate).toBeLessThan(10);
   });
 
-  afterEach(() => {
-    jest.useRealTimers();
+  it('counts foreseen polls that have not started at all: an overloaded worker slows down instead of speeding up', () => {
+    const changes: [number, number | undefined][] = [];
+    const admission = new StartAdmission(SETTINGS, 0, (perSecond, p90) => changes.push([perSecond, p90]));
+    for (let i = 0; i < 10; i += 1) admission.expected(`stuck-${i}`, 500);
+    busyStarts(admission, 0);
+    admission.reserve(3000);
+    expect(admission.rate).toBe(5);
+    expect(changes).toEqual([[5, 2500]]);
   });
 
-  /** Follows a promise without awaiting it. */
-  function track(promise: Promise<unknown>): { settled: boolean; error?: unknown } {
-    const state: { settled: boolean; error?: unknown } = { settled: false };
-    promise.then(
-      () => Object.assign(state, { settled: true }),
-      (error: unknown) => Object.assign(state, { settled: true, error }),
-    );
-    return state;
-  }
-
-  it("spaces a new workflow's tasks (from the task queue) by the admission rate, never the sticky queue's", async () => {
-    const supplier = admittingSlotSupplier(new StartAdmission(SETTINGS), 10);
-    const signal = new AbortController().signal;
-    const fresh = [track(supplier.reserveSlot(context(false), signal)), track(supplier.reserveSlot(context(false), signal))];
-    const sticky = [track(supplier.reserveSlot(context(true), signal)), track(supplier.reserveSlot(context(true), signal))];
-    await jest.advanceTimersByTimeAsync(0);
-    expect(fresh.map((r) => r.settled)).toEqual([true, false]);
-    expect(sticky.map((r) => r.settled)).toEqual([true, true]);
-    await jest.advanceTimersByTimeAsync(100);
-    expect(fresh[1]?.settled).toBe(true);
+  it('ignores a poll it never foresaw, and a foreseen one that started is counted once', () => {
+    const admission = new StartAdmission(SETTINGS, 0);
+    for (let i = 0; i < 5; i += 1) admission.started('never-foreseen', 10 + i);
+    admission.expected('once', 0);
+    admission.started('once', 100);
+    for (let i = 0; i < 5; i += 1) admission.started('once', 900 + i);
+    busyStarts(admission, 950);
+    admission.reserve(1000);
+    expect(admission.rate).toBe(11);
   });
 
-  it('hands out at most `slots` at once; a released slot goes to the next in line', async () => {
-    const supplier = admittingSlotSupplier(new StartAdmission(SETTINGS), 2);
-    const signal = new AbortController().signal;
-    const reservations = [1, 2, 3].map(() => track(supplier.reserveSlot(context(true), signal)));
-    await jest.advanceTimersByTimeAsync(0);
-    expect(reservations.map((r) => r.settled)).toEqual([true, true, false]);
-    expect(supplier.tryReserveSlot(context(true))).toBeNull();
-
-    supplier.releaseSlot({ slotInfo: { type: 'workflow', workflowType: 'provisionInstance', isSticky: true }, permit: {} } as never);
-    await jest.advanceTimersByTimeAsync(0);
-    expect(reservations[2]?.settled).toBe(true);
-    expect(supplier.tryReserveSlot(context(true))).toBeNull();
+  it('stops counting a missing poll after missingCountsForMs: its run has ended or moved to another worker', () => {
+    const settings = { ...SETTINGS, missingCountsForMs: 10_000 };
+    const admission = new StartAdmission(settings, 0);
+    for (let i = 0; i < 10; i += 1) admission.expected(`gone-${i}`, 0);
+    busyStarts(admission, 20_000);
+    polls(admission, 20_000, 100);
+    admission.reserve(21_000);
+    expect(admission.rate).toBe(11);
   });
+});
 
-  it('rejects an aborted reservation with an AbortError, and gives its place up', async () => {
-    const supplier = admittingSlotSupplier(new StartAdmission(SETTINGS), 1);
-    await supplier.reserveSlot(context(true), new AbortController().signal);
-    const controller = new AbortController();
-    const aborted = track(supplier.reserveSlot(context(true), controller.signal));
-    const waiting = track(supplier.reserveSlot(context(true), new AbortController().signal));
-    controller.abort();
-    await jest.advanceTimersByTimeAsync(0);
-    expect((aborted.error as Error | undefined)?.name).toBe('AbortError');
-
-    supplier.releaseSlot({} as never);
-    await jest.advanceTimersByTimeAsync(0);
-    expect(waiting.settled).toBe(true);
-    expect(waiting.error).toBeUndefined();
+describe('StartAdmission.tryNow', () => {
+  it('lets a start in when its turn has come and books the next; otherwise it must wait', () => {
+    const admission = new StartAdmission(SETTINGS, 0);
+    expect([admission.tryNow(0), admission.tryNow(50), admission.tryNow(100)]).toEqual([true, false, true]);
+    expect(admission.reserve(100)).toBe(100);
   });
+});
 
-  it('rejects a reservation aborted while it waits its admission turn', async () => {
-    const supplier = admittingSlotSupplier(new StartAdmission(SETTINGS), 10);
-    await supplier.reserveSlot(context(false), new AbortController().signal);
-    const controller = new AbortController();
-    const aborted = track(supplier.reserveSlot(context(false), controller.signal));
-    controller.abort();
-    await jest.advanceTimersByTimeAsync(0);
-    expect((aborted.error as Error | undefined)?.name).toBe('AbortError');
+describe('admissionWithin', () => {
+  it('bounds the rate and starts it inside the bounds', () => {
+    expect(admissionWithin(0.02, 0.02)).toMatchObject({ minPerSecond: 0.02, maxPerSecond: 0.02, initialPerSecond: 0.02 });
+    expect(admissionWithin(20, 50)).toMatchObject({ initialPerSecond: 20 });
+    expect(admissionWithin(1, 1000)).toMatchObject({ initialPerSecond: DEFAULT_ADMISSION.initialPerSecond });
   });
 });

@@ -54,7 +54,15 @@ describe('workerTuning', () => {
       maxCachedWorkflows: 1000,
       shutdownGraceTimeMs: 30_000,
       startAdmission: true,
+      startAdmissionRate: { min: 1, max: 1000 },
     });
+  });
+
+  it('bounds the start admission rate with STAGELY_START_ADMISSION_RATE=MIN-MAX, and refuses anything else', () => {
+    expect(workerTuning({ STAGELY_START_ADMISSION_RATE: '0.5-20' }).startAdmissionRate).toEqual({ min: 0.5, max: 20 });
+    for (const bad of ['20-0.5', '0-5', '5', 'fast', '-1-5']) {
+      expect(() => workerTuning({ STAGELY_START_ADMISSION_RATE: bad })).toThrow(`STAGELY_START_ADMISSION_RATE must be MIN-MAX new provisions per second, both positive and MIN <= MAX, e.g. 1-1000 (got ${bad})`);
+    }
   });
 
   it('turns start admission off with STAGELY_START_ADMISSION=off, and refuses anything but on or off', () => {

@@ -522,6 +522,6 @@ describe('failures before anything is launched', () => {
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain(`${field}:`);
     expect(failure.details?.[0]).toEqual({ problems: [expect.objectContaining({ field })] });
-    expect(calls).toEqual({ images: [], launched: [], described: [], terminated: [], swept: [], statusRead: [], probed: [] });
+    expect(calls).toEqual({ images: [], launched: [], described: [], terminated: [], swept: [], statusRead: [], probed: [], joinedLine: [] });
   });
 });

@@ -46,5 +46,5 @@ it('fails a bad request with InvalidSpec naming the field, says it terminated no
   expect((failure as ApplicationFailure).details).toEqual([
     { problems: [{ field: 'instanceId', message: 'must be an id like "i-0123456789abcdef0" (got string "not-an-instance")' }] },
   ]);
-  expect(calls).toEqual({ images: [], launched: [], described: [], terminated: [], swept: [], statusRead: [], probed: [] });
+  expect(calls).toEqual({ images: [], launched: [], described: [], terminated: [], swept: [], statusRead: [], probed: [], joinedLine: [] });
 });
