@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type Duration } from '@temporalio/common';
+import { ADMIT_SIGNAL } from '../../src/common/admission';
 import type { ProvisionRequest, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
@@ -114,6 +115,16 @@ const SCENARIOS: Scenario[] = [
     drive: async (handle) => {
       await handle.executeUpdate('waitReady');
       await handle.executeUpdate('extend', { args: [{ ttl: '2h' }] });
+    },
+  },
+  {
+    // A new provision told to wait its turn at start, then let in by the worker's admit signal.
+    name: 'held-for-admission',
+    request: { size: 'small', architecture: 'amd64' },
+    script: { admission: (n) => (n === 1 ? { admitted: false, recheckAfterMs: 30_000, ahead: 3 } : { admitted: true }), describe: (n) => (n < 2 ? pending() : ready()) },
+    drive: async (handle) => {
+      while ((await handle.query<ProvisionStatus>('status')).phase !== 'waiting-for-admission') await new Promise((r) => setTimeout(r, 50));
+      await handle.signal(ADMIT_SIGNAL);
     },
   },
   {
