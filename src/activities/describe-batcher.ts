@@ -13,7 +13,10 @@
  *   answer. So a tick's polls hold their workflow tasks only until the tick's answer (not for a
  *   window), and EC2 is asked exactly on the tick even when the polls themselves come in late.
  * - **A window.** Any other poll (a run's first, one the worker did not foresee, or one whose tick's
- *   call failed) waits a short window for company. A tick's call takes any such polls with it.
+ *   call failed) waits a short window for company. A tick's call takes any such polls with it. A poll
+ *   already late for its tick (a restarted worker replaying runs it never saw, whose tasks arrive as
+ *   fast as its workflow-task slots free up) waits only LATE_WINDOW_MS: its company is the late polls
+ *   arriving with it, and a full window per slotful would add up to seconds across a thousand runs.
  * When the worker's EC2 call budget is short, a batch waits for its token with the door open: polls
  * arriving meanwhile join it (up to the id limit), so under load batches grow instead of calls queueing.
  *
@@ -64,6 +67,8 @@ export interface ForeseenPolls {
 interface Pending {
   waiters: Waiter[];
   timer: NodeJS.Timeout;
+  /** When the window ends (a late poll brings it forward). */
+  closesAt: number;
   /** The window has ended or the batch is full: it is waiting for its budget token, or sent. */
   dispatched: boolean;
 }
@@ -107,7 +112,8 @@ export class DescribeBatcher {
         // The tick's call failed; this poll asks again on its own (and fails with its own error).
       }
     }
-    return abandonable(new Promise((resolve, reject) => this.join(ref.region, { instanceId: ref.instanceId, resolve, reject })), signal);
+    const late = schedule !== undefined && Date.now() - schedule.dueAt > this.windowMs;
+    return abandonable(new Promise((resolve, reject) => this.join(ref.region, { instanceId: ref.instanceId, resolve, reject }, late)), signal);
   }
 
   /**
@@ -166,13 +172,19 @@ export class DescribeBatcher {
     }
   }
 
-  /** Adds a waiter to the region's open batch, opening one (with the window) if none is. */
-  private join(region: string, waiter: Waiter): void {
+  /** Adds a waiter to the region's open batch, opening one (with the window) if none is; `late` shortens the window. */
+  private join(region: string, waiter: Waiter, late = false): void {
+    const windowMs = late ? Math.min(this.windowMs, LATE_WINDOW_MS) : this.windowMs;
     let batch = this.pending.get(region);
     if (batch === undefined) {
-      const opened: Pending = { waiters: [], dispatched: false, timer: setTimeout(() => void this.dispatch(region, opened), this.windowMs) };
+      const opened: Pending = { waiters: [], dispatched: false, closesAt: Date.now() + windowMs, timer: setTimeout(() => void this.dispatch(region, opened), windowMs) };
       batch = opened;
       this.pending.set(region, batch);
+    } else if (!batch.dispatched && Date.now() + windowMs < batch.closesAt) {
+      const open = batch;
+      clearTimeout(open.timer);
+      open.closesAt = Date.now() + windowMs;
+      open.timer = setTimeout(() => void this.dispatch(region, open), windowMs);
     }
     batch.waiters.push(waiter);
     if (batch.waiters.length >= this.maxBatch) {
@@ -257,6 +269,9 @@ export class DescribeBatcher {
     }
   }
 }
+
+/** How long a poll already late for its tick waits for company (see the header). */
+export const LATE_WINDOW_MS = 20;
 
 function aheadKey({ region, instanceId }: InstanceRef, tick: number): string {
   return `${region}/${instanceId}@${tick}`;

@@ -5,7 +5,7 @@ import {
   EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import { DescribeBatcher, type ForeseenPolls } from '../../src/activities/describe-batcher';
+import { DescribeBatcher, LATE_WINDOW_MS, type ForeseenPolls } from '../../src/activities/describe-batcher';
 import { applyBudget, DEFAULT_EC2_BUDGET } from '../../src/activities/ec2-budget';
 import type { InstanceStatus } from '../../src/activities/instance-status';
 
@@ -713,6 +713,20 @@ describe('DescribeBatcher on ticks: polls the worker foresaw', () => {
     await jest.advanceTimersByTimeAsync(WINDOW_MS);
     expect(poll.value?.instanceId).toBe('i-a');
     expect(fake('us-east-1').batches).toEqual([['i-a']]);
+  });
+
+  it('a poll already late for a tick it was not foreseen on (a restarted worker) waits only the short late window', async () => {
+    const now = atTick();
+    const { batcher, fakes, fake } = setup(knownInstances([running('i-a'), running('i-b'), running('i-c')]), { windowMs: 500 });
+    // A first poll opens a batch with the full window; two late ones bring it forward and join it.
+    const first = batcher.describe(east('i-a'));
+    await jest.advanceTimersByTimeAsync(100);
+    const late = [batcher.describe(east('i-b'), { dueAt: now - 8000, intervalMs: INTERVAL }), batcher.describe(east('i-c'), { dueAt: now - 3000, intervalMs: INTERVAL })];
+    await jest.advanceTimersByTimeAsync(LATE_WINDOW_MS - 1);
+    expect(fakes.size).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(fake('us-east-1').batches).toEqual([['i-a', 'i-b', 'i-c']]);
+    expect((await Promise.all([first, ...late])).map((s) => s?.instanceId)).toEqual(['i-a', 'i-b', 'i-c']);
   });
 
   it('a poll for a tick the worker did not foresee waits the window as before', async () => {
