@@ -260,9 +260,10 @@ it('shows each run in the Web UI with a summary, activity summaries and searchab
   const summaries = (history.events ?? [])
     .filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
     .map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary) : undefined));
-  expect(summaries[0]).toBe('Resolve the Ubuntu 22.04 arm64 image in us-east-1');
-  expect(summaries[1]).toBe('Launch t4g.small spot (attempt 1)');
-  expect(summaries[2]).toBe(`Poll ${result.instanceId} for a public IP (#1)`);
+  expect(summaries[0]).toBe('Join the start line');
+  expect(summaries[1]).toBe('Resolve the Ubuntu 22.04 arm64 image in us-east-1');
+  expect(summaries[2]).toBe('Launch t4g.small spot (attempt 1)');
+  expect(summaries[3]).toBe(`Poll ${result.instanceId} for a public IP (#1)`);
 
   // Operators filter by the attribute: the run is found by it (visibility is eventually consistent).
   let found: string[] = [];
