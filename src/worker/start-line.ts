@@ -24,13 +24,20 @@ export interface RunRef {
 export interface StartLineOptions {
   /** Sends the admit signal; the line does not wait for it, and a failed signal is the run's recheck's to mend. */
   admit: (run: RunRef) => Promise<void>;
-  /** How long a waiting run waits for its signal before it asks again. @default 30 s */
+  /**
+   * How long a waiting run waits for its signal before it asks again, at least; a run far back in a
+   * long line waits twice its expected turn, so that a thousand waiting runs do not each add a
+   * workflow task every 30 s to the load admission is holding them back from. @default 30 s
+   */
   recheckAfterMs?: number;
   /** Told of a signal that could not be sent (a run that has meanwhile closed is not news). */
   onAdmitFailed?: (run: RunRef, error: unknown) => void;
   /** @default Date.now */
   now?: () => number;
 }
+
+/** The longest a waiting run goes without asking again (a run whose worker died waits at most this). */
+const MAX_RECHECK_MS = 10 * 60_000;
 
 export class StartLine {
   private readonly waiting = new Map<string, RunRef>();
@@ -57,12 +64,18 @@ export class StartLine {
   join(run: RunRef): AdmissionAnswer {
     const key = `${run.workflowId}\n${run.runId}`;
     const place = [...this.waiting.keys()].indexOf(key);
-    if (place >= 0) return { admitted: false, recheckAfterMs: this.recheckAfterMs, ahead: place };
+    if (place >= 0) return { admitted: false, recheckAfterMs: this.recheckFor(place), ahead: place };
     // Nobody is waiting and the rate has a turn free: go now, without a signal round trip.
     if (this.waiting.size === 0 && !this.stopped && this.admission.tryNow(this.now())) return { admitted: true };
     this.waiting.set(key, run);
     this.pump();
-    return { admitted: false, recheckAfterMs: this.recheckAfterMs, ahead: this.waiting.size - 1 };
+    return { admitted: false, recheckAfterMs: this.recheckFor(this.waiting.size - 1), ahead: this.waiting.size - 1 };
+  }
+
+  /** The recheck time for a run with `ahead` runs before it: twice its expected wait, within bounds. */
+  private recheckFor(ahead: number): number {
+    const expectedMs = ((ahead + 1) * 1000) / this.admission.rate;
+    return Math.round(Math.min(MAX_RECHECK_MS, Math.max(this.recheckAfterMs, 2 * expectedMs)));
   }
 
   /** Stops signalling (the worker is shutting down); the runs still in line ask the next worker. */

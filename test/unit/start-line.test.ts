@@ -93,3 +93,16 @@ it('stops signalling when stopped; the runs still in line ask the next worker', 
   expect(admitted).toEqual([]);
   expect(startLine.join(run(4))).toMatchObject({ admitted: false });
 });
+
+it('gives a run far back in a long line a recheck of twice its expected wait, up to ten minutes', () => {
+  const { startLine } = line();
+  const answers = Array.from({ length: 1001 }, (_, n) => startLine.join(run(n)));
+  // At ten starts per second: 30 s for the first 150 in line, then twice the wait.
+  expect(answers[1]).toEqual({ admitted: false, recheckAfterMs: 30_000, ahead: 0 });
+  expect(answers[150]?.recheckAfterMs).toBe(30_000);
+  expect(answers[500]?.recheckAfterMs).toBe(100_000);
+  expect(answers[1000]?.recheckAfterMs).toBe(200_000);
+  const slow = line({ ...STEADY, initialPerSecond: 0.1, minPerSecond: 0.1, maxPerSecond: 0.1 }).startLine;
+  const far = Array.from({ length: 100 }, (_, n) => slow.join(run(n)));
+  expect(far[99]?.recheckAfterMs).toBe(600_000);
+});
