@@ -1,62 +1,109 @@
 /**
- * The benchmark harness at N = 20 (CI smoke test): it runs end to end, both modes, and its results are
- * well formed. It checks the harness, not speed; the numbers come from `npm run bench`.
+ * The benchmark harness, small (CI smoke test): each scenario runs end to end on one dev server and its
+ * results are well formed. It checks the harness, not speed; the numbers come from `npm run bench`.
  */
-import { formatTable, runBenchmark, type RunResult } from '../../bench/run';
+import { formatTable, openBench, runScenarios, type Bench, type BurstResult, type RunResult } from '../../bench/run';
 
-let results: RunResult[];
+let bench: Bench;
+const all: RunResult[] = [];
 
 beforeAll(async () => {
-  results = await runBenchmark({ ns: [20], modes: ['batched', 'per-workflow'], ipDelayMs: [500, 1_500] });
-}, 600_000);
+  bench = await openBench();
+}, 300_000);
 
-it('runs both modes at N = 20 and every provision succeeds', () => {
-  expect(results.map((r) => [r.n, r.mode, r.failedRuns])).toEqual([
-    [20, 'batched', 0],
-    [20, 'per-workflow', 0],
-  ]);
+afterAll(async () => {
+  await bench?.close();
 });
 
-it('reports every number as a finite, non-negative value', () => {
-  for (const result of results) {
-    const numbers = [
-      result.wallSeconds,
-      result.provisionsPerSecond,
-      result.latencyFromIpMs.p50,
-      result.latencyFromIpMs.p99,
-      result.ipToSeenMs.p50,
-      result.seenToCompletedMs.p50,
-      result.describeCallsPerInstance,
-      result.describeCallsPerPoll,
-      result.throttledShare,
-      result.historyEventsPerProvision,
-      result.billableActionsPerProvision,
-      result.workerPeakRssMb,
-      result.workerCpuSecondsPerProvision,
-    ];
-    for (const n of numbers) {
-      expect(Number.isFinite(n)).toBe(true);
-      expect(n).toBeGreaterThanOrEqual(0);
+/** Runs one scenario on the shared bench; its results also go into the table checked at the end. */
+async function run<R extends RunResult>(options: Parameters<typeof runScenarios>[1]): Promise<R[]> {
+  const results = (await runScenarios(bench, options)) as R[];
+  all.push(...results);
+  return results;
+}
+
+describe('burst at N = 20, both modes', () => {
+  let results: BurstResult[];
+  beforeAll(async () => {
+    results = await run<BurstResult>({ ns: [20], modes: ['batched', 'per-workflow'], ipDelayMs: [500, 1_500] });
+  }, 300_000);
+
+  it('runs both modes and every provision succeeds', () => {
+    expect(results.map((r) => [r.scenario, r.n, r.mode, r.failedRuns])).toEqual([
+      ['burst', 20, 'batched', 0],
+      ['burst', 20, 'per-workflow', 0],
+    ]);
+  });
+
+  it('reports every number as a finite, non-negative value', () => {
+    for (const result of results) {
+      const numbers = [
+        result.wallSeconds,
+        result.provisionsPerSecond,
+        result.latencyFromIpMs.p50,
+        result.latencyFromIpMs.p99,
+        result.ipToSeenMs.p50,
+        result.seenToCompletedMs.p50,
+        result.describeCallsPerInstance,
+        result.describeCallsPerPoll,
+        result.throttledShare,
+        result.historyEventsPerProvision,
+        result.billableActionsPerProvision,
+        result.workerPeakRssMb,
+        result.workerCpuSecondsPerProvision,
+      ];
+      for (const n of numbers) {
+        expect(Number.isFinite(n)).toBe(true);
+        expect(n).toBeGreaterThanOrEqual(0);
+      }
+      expect(result.latencyFromIpMs.p99).toBeGreaterThanOrEqual(result.latencyFromIpMs.p50);
+      expect(result.describeCalls).toBeGreaterThan(0);
+      // The two parts of the latency come from the same runs: the median parts never exceed the worst whole.
+      expect(result.ipToSeenMs.p50 + result.seenToCompletedMs.p50).toBeLessThanOrEqual(result.latencyFromIpMs.max);
+      expect(result.seenToCompletedMs.p50).toBeGreaterThan(0);
+      expect(result.workerPeakRssMb).toBeGreaterThan(0);
+      expect(result.activitiesPerPollRound).toBeGreaterThan(0);
+      // One worker did all the work.
+      expect(result.workers).toHaveLength(1);
+      expect(result.workers[0]).toMatchObject({ index: 0, workflowTaskShare: 1, activityTaskShare: 1 });
     }
-    expect(result.latencyFromIpMs.p99).toBeGreaterThanOrEqual(result.latencyFromIpMs.p50);
-    expect(result.describeCalls).toBeGreaterThan(0);
-    // The two parts of the latency come from the same runs: the median parts never exceed the worst whole.
-    expect(result.ipToSeenMs.p50 + result.seenToCompletedMs.p50).toBeLessThanOrEqual(result.latencyFromIpMs.max);
-    expect(result.seenToCompletedMs.p50).toBeGreaterThan(0);
-    expect(result.workerPeakRssMb).toBeGreaterThan(0);
-    expect(result.activitiesPerPollRound).toBeGreaterThan(0);
-  }
+  });
+
+  it('sees per-workflow polling make one DescribeInstances call per poll', () => {
+    const perWorkflow = results.find((r) => r.mode === 'per-workflow');
+    // Throttled calls are calls too; without throttling each poll is exactly one call.
+    expect(perWorkflow?.describeCallsPerPoll).toBeGreaterThanOrEqual(1);
+  });
 });
 
-it('sees per-workflow polling make one DescribeInstances call per poll', () => {
-  const perWorkflow = results.find((r) => r.mode === 'per-workflow');
-  // Throttled calls are calls too; without throttling each poll is exactly one call.
-  expect(perWorkflow?.describeCallsPerPoll).toBeGreaterThanOrEqual(1);
+describe('burst at N = 20 on two workers', () => {
+  let result: BurstResult | undefined;
+  beforeAll(async () => {
+    [result] = await run<BurstResult>({ ns: [20], modes: ['batched'], ipDelayMs: [500, 1_500], workers: 2 });
+  }, 300_000);
+
+  it('has both workers do part of the work, and every provision succeed', () => {
+    expect(result?.failedRuns).toBe(0);
+    const workers = result?.workers ?? [];
+    expect(workers.map((w) => w.index)).toEqual([0, 1]);
+    for (const w of workers) {
+      for (const n of [w.pid, w.peakRssMb, w.cpuSeconds, w.workflowTaskShare, w.activityTaskShare]) expect(Number.isFinite(n)).toBe(true);
+      expect(w.peakRssMb).toBeGreaterThan(0);
+      expect(w.workflowTaskShare).toBeGreaterThan(0);
+      expect(w.activityTaskShare).toBeGreaterThan(0);
+    }
+    expect(workers.reduce((sum, w) => sum + w.workflowTaskShare, 0)).toBeCloseTo(1, 2);
+    expect(workers.reduce((sum, w) => sum + w.activityTaskShare, 0)).toBeCloseTo(1, 2);
+    // The single-value fields still hold: the largest peak, and the CPU of both.
+    expect(result?.workerPeakRssMb).toBe(Math.max(...workers.map((w) => w.peakRssMb)));
+  });
 });
 
-it('prints one table with both modes side by side', () => {
-  const table = formatTable(results);
+it('prints one table per N, modes side by side', () => {
+  const table = formatTable(all);
   expect(table).toContain('N = 20');
-  expect(table).toMatch(/\| metric +\| batched \| per-workflow \|/);
+  expect(table).toMatch(/\| metric +\| batched +\| per-workflow +\|/);
   expect(table).toContain('DescribeInstances calls per poll tick');
+  expect(table).toContain('N = 20, 2 workers');
+  expect(table).toContain('worker 1: ');
 });

@@ -1,0 +1,69 @@
+/**
+ * What each scenario reports: one result per run, tagged with its scenario, as the table prints it
+ * and the results JSON stores it.
+ */
+import type { Mode } from './modes';
+
+export type Scenario = 'burst';
+
+/** One worker process's part in a run. */
+export interface WorkerReport {
+  index: number;
+  pid: number;
+  peakRssMb: number;
+  cpuSeconds: number;
+  /** Its share of the workflow tasks completed in the run's histories (WorkflowTaskCompleted identity). */
+  workflowTaskShare: number;
+  /** Its share of the activity tasks started (ActivityTaskStarted identity); polls run as local activities and are not among them. */
+  activityTaskShare: number;
+}
+
+interface Common {
+  scenario: Scenario;
+  n: number;
+  mode: Mode;
+  workers: WorkerReport[];
+}
+
+/** N provisions started at once. */
+export interface BurstResult extends Common {
+  scenario: 'burst';
+  wallSeconds: number;
+  provisionsPerSecond: number;
+  /** From the moment EC2 showed the public IP to the run's completion. */
+  latencyFromIpMs: { p50: number; p99: number; max: number };
+  /**
+   * The same for IPs that appeared after the last launch: polling alone, without a burst of launches
+   * competing for the machine (on this machine, for moto's single Python process).
+   */
+  latencyAfterLaunchesMs: { count: number; p50: number; p99: number };
+  /** The latency in two parts: IP visible -> a DescribeInstances answer first carried it (the wait for a poll)... */
+  ipToSeenMs: { p50: number; p99: number };
+  /** ...and that answer -> the run completed (the worker, the workflow task and the server). */
+  seenToCompletedMs: { p50: number; p99: number };
+  describeCalls: number;
+  /** How long the EC2 stand-in (moto) took to answer DescribeInstances: part of every poll's latency. */
+  describeAnswerMs: { p50: number; p99: number };
+  describeCallsPerInstance: number;
+  /** DescribeInstances calls (every worker's) divided by the polls the workflows made (one poll = one tick). */
+  describeCallsPerPoll: number;
+  ec2Calls: number;
+  throttledCalls: number;
+  throttledShare: number;
+  failedRuns: number;
+  historyEventsPerProvision: number;
+  activitiesPerPollRound: number;
+  timersPerPollRound: number;
+  billableActionsPerProvision: number;
+  /** The largest of the workers' peaks (each worker's is in `workers`). */
+  workerPeakRssMb: number;
+  /** Every worker's CPU together. */
+  workerCpuSecondsPerProvision: number;
+  /**
+   * The rest of the machine, which shares its two cores with the workers: the Temporal dev server,
+   * moto (the EC2 stand-in) and this process (the realism layer and the client waiting on results).
+   */
+  otherCpuSecondsPerProvision: { server: number; moto: number; harness: number };
+}
+
+export type RunResult = BurstResult;
