@@ -4,7 +4,7 @@
  */
 import type { Mode } from './modes';
 
-export type Scenario = 'burst';
+export type Scenario = 'burst' | 'restart';
 
 /** One worker process's part in a run. */
 export interface WorkerReport {
@@ -66,4 +66,26 @@ export interface BurstResult extends Common {
   otherCpuSecondsPerProvision: { server: number; moto: number; harness: number };
 }
 
-export type RunResult = BurstResult;
+/** N runs waiting for their IPs when their worker is killed and another one starts. */
+export interface RestartResult extends Common {
+  scenario: 'restart';
+  /** Runs still waiting for an IP when the worker was killed. */
+  waitingAtKill: number;
+  /** From the new worker's spawn to its "Worker ready" line: the part of the wait below that is start-up. */
+  workerReadyMs: number;
+  /** From the new worker's spawn until every waiting run had polled again (its instance was in a DescribeInstances answer). */
+  allPolledAgainMs: number;
+  /** The same per run. */
+  polledAgainMs: { p50: number; p99: number; max: number };
+  /** Instances with the project's tags in moto, whatever their state. */
+  instancesLaunched: number;
+  /** Instances beyond the first that one run launched, and results that name an instance another run named. */
+  instancesDoubled: number;
+  /** Instances running that no successful run returned. */
+  instancesLeft: number;
+  /** Runs that did not succeed. */
+  runsLost: number;
+  wallSeconds: number;
+}
+
+export type RunResult = BurstResult | RestartResult;

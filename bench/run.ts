@@ -1,15 +1,19 @@
 /**
  * npm run bench [-- --n 1,100,1000] [--modes batched,no-admission,per-workflow] [--ip-delay 5-40]
- *                [--workers K] [--out DIR] [--worker-env NAME=VALUE ...]
+ *                [--workers K] [--restart] [--out DIR] [--worker-env NAME=VALUE ...]
  *
  * Starts the Temporal dev server, moto behind an EC2-realism layer (AWS-like API token buckets, public
- * IPs that appear 5-40 s after launch) and K production-built workers on one task queue (--workers,
- * default 1); then, for each N and each mode, starts N provisions at once (bench/scenarios/burst.ts)
- * and prints one table per N, the modes side by side. The same numbers go to bench/results/<time>.json.
+ * IPs that appear a random delay after launch) and production-built workers, runs one scenario for each
+ * N and each mode, prints one table per scenario and N, the modes side by side, and writes the same
+ * numbers to bench/results/<time>.json. Scenarios (bench/scenarios/):
+ * - burst (default): N provisions at once on K workers (--workers, default 1) sharing one task queue;
+ * - restart (--restart): N (default 1000) runs wait for IPs that take 60-120 s; once each has polled,
+ *   the worker is killed and a new one started: how soon every run polls again, and no instance lost,
+ *   doubled or left running.
  * Modes: "batched" (the design: polls share DescribeInstances calls, new starts wait while polls run
  * late), "no-admission" (batching with STAGELY_START_ADMISSION=off: what admission adds) and
  * "per-workflow" (STAGELY_DESCRIBE_BATCHING=off and STAGELY_START_ADMISSION=off: one call per poll,
- * every start at once).
+ * every start at once). The burst runs batched and per-workflow unless told; the restart batched.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -18,15 +22,16 @@ import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../tools/project-root';
 import type { RunResult, Scenario } from './results';
 import { runBurst } from './scenarios/burst';
+import { runRestart } from './scenarios/restart';
 import { MODES, type Mode } from './modes';
 import { openBench, type Bench } from './stack';
 import { formatTable } from './table';
 
 export { formatTable } from './table';
-export type { BurstResult, RunResult, Scenario, WorkerReport } from './results';
+export type { BurstResult, RestartResult, RunResult, Scenario, WorkerReport } from './results';
 export { MODES, type Mode } from './modes';
 export { openBench, type Bench } from './stack';
-export { runBurst };
+export { runBurst, runRestart };
 
 export interface BenchOptions {
   /** @default 'burst' */
@@ -34,7 +39,7 @@ export interface BenchOptions {
   ns: number[];
   modes: Mode[];
   ipDelayMs: [number, number];
-  /** Worker processes on the task queue. @default 1 */
+  /** Worker processes on the task queue (the burst only). @default 1 */
   workers?: number;
   workerEnv?: NodeJS.ProcessEnv;
 }
@@ -56,7 +61,14 @@ export async function runScenarios(bench: Bench, options: BenchOptions): Promise
   for (const n of options.ns) {
     for (const mode of options.modes) {
       const run = { n, mode, ipDelayMs: options.ipDelayMs, workerEnv };
-      results.push(await runBurst(bench, { ...run, workers: options.workers ?? 1 }));
+      switch (options.scenario ?? 'burst') {
+        case 'burst':
+          results.push(await runBurst(bench, { ...run, workers: options.workers ?? 1 }));
+          break;
+        case 'restart':
+          results.push(await runRestart(bench, run));
+          break;
+      }
     }
   }
   return results;
@@ -65,11 +77,13 @@ export async function runScenarios(bench: Bench, options: BenchOptions): Promise
 /** What each scenario runs when the command line does not say. */
 const DEFAULTS: Record<Scenario, { n: string; modes: string; ipDelay: string }> = {
   burst: { n: '1,100,1000', modes: 'batched,per-workflow', ipDelay: '5-40' },
+  restart: { n: '1000', modes: 'batched', ipDelay: '60-120' },
 };
 
 const USAGE = `usage: npm run bench -- [--n 1,100,1000] [--modes ${MODES.join(',')}] [--ip-delay 5-40] [--workers K]
-                        [--out DIR] [--worker-env NAME=VALUE ...]
-  N provisions at once (N 1,100,1000; modes batched,per-workflow; IPs 5-40 s) on K workers (1)`;
+                        [--restart] [--out DIR] [--worker-env NAME=VALUE ...]
+  burst (default): N provisions at once (N 1,100,1000; modes batched,per-workflow; IPs 5-40 s; K workers)
+  --restart: N runs (1000) wait for IPs (60-120 s); the worker is killed and replaced mid-wait`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -78,6 +92,7 @@ async function main(): Promise<void> {
       modes: { type: 'string' },
       'ip-delay': { type: 'string' },
       workers: { type: 'string', default: '1' },
+      restart: { type: 'boolean', default: false },
       // Settings for the worker under test, e.g. --worker-env STAGELY_DESCRIBE_BATCH_WINDOW=500ms (repeatable).
       'worker-env': { type: 'string', multiple: true, default: [] },
       out: { type: 'string', default: join(PROJECT_ROOT, 'bench', 'results') },
@@ -88,7 +103,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const scenario: Scenario = 'burst';
+  const scenario: Scenario = values.restart ? 'restart' : 'burst';
   const defaults = DEFAULTS[scenario];
   const ns = (values.n ?? defaults.n).split(',').map(Number);
   const modes = (values.modes ?? defaults.modes).split(',') as Mode[];
@@ -101,7 +116,9 @@ async function main(): Promise<void> {
     hi === undefined ||
     !(hi >= lo) ||
     !Number.isInteger(workers) ||
-    workers < 1;
+    workers < 1 ||
+    // The restart kills the one worker.
+    (scenario !== 'burst' && workers !== 1);
   if (bad) throw new Error(USAGE);
   const workerEnv = Object.fromEntries(values['worker-env'].map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   const results = await runBenchmark({ scenario, ns, modes, ipDelayMs: [lo, hi], workers, workerEnv });

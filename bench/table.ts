@@ -1,8 +1,8 @@
 /**
- * The results as Markdown tables: one per N, runs side by side.
+ * The results as Markdown tables: one per scenario (the burst's one per N), runs side by side.
  */
 import { round } from './measure';
-import type { BurstResult, RunResult } from './results';
+import type { BurstResult, RestartResult, RunResult } from './results';
 
 type Row<R> = [string, (r: R) => string];
 
@@ -24,6 +24,18 @@ const burstRows: Row<BurstResult>[] = [
   ['worker peak RSS (MB)', (r) => String(r.workerPeakRssMb)],
   ['worker CPU seconds per provision', (r) => String(r.workerCpuSecondsPerProvision)],
   ['  server / moto / harness CPU s per provision', (r) => `${r.otherCpuSecondsPerProvision.server} / ${r.otherCpuSecondsPerProvision.moto} / ${r.otherCpuSecondsPerProvision.harness}`],
+];
+
+const restartRows: Row<RestartResult>[] = [
+  ['runs waiting for an IP at the kill', (r) => String(r.waitingAtKill)],
+  ['new worker spawned -> ready (ms)', (r) => String(r.workerReadyMs)],
+  ['new worker spawned -> all polled again (ms)', (r) => String(r.allPolledAgainMs)],
+  ['  per run p50 / p99 (ms)', (r) => `${r.polledAgainMs.p50} / ${r.polledAgainMs.p99}`],
+  ['instances launched', (r) => String(r.instancesLaunched)],
+  ['instances doubled', (r) => String(r.instancesDoubled)],
+  ['instances left running', (r) => String(r.instancesLeft)],
+  ['runs lost', (r) => String(r.runsLost)],
+  ['wall time to all done (s)', (r) => String(r.wallSeconds)],
 ];
 
 /** Rows for each worker, when a run had more than one. */
@@ -58,6 +70,11 @@ export function formatTable(results: RunResult[]): string {
     const cols = bursts.filter((r) => r.n === n);
     const k = Math.max(...cols.map((r) => r.workers.length));
     out.push(render(`N = ${n}${k > 1 ? `, ${k} workers` : ''}`, cols.map((r) => [r.mode, r]), [...burstRows, ...workerRows(cols)]));
+  }
+  const restarts = results.filter((r): r is RestartResult => r.scenario === 'restart');
+  for (const n of [...new Set(restarts.map((r) => r.n))]) {
+    const cols = restarts.filter((r) => r.n === n);
+    out.push(render(`Restart, N = ${n}`, cols.map((r) => [r.mode, r]), [...restartRows, ...workerRows(cols)]));
   }
   return out.join('\n');
 }

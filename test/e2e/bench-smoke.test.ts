@@ -2,7 +2,7 @@
  * The benchmark harness, small (CI smoke test): each scenario runs end to end on one dev server and its
  * results are well formed. It checks the harness, not speed; the numbers come from `npm run bench`.
  */
-import { formatTable, openBench, runScenarios, type Bench, type BurstResult, type RunResult } from '../../bench/run';
+import { formatTable, openBench, runScenarios, type Bench, type BurstResult, type RestartResult, type RunResult } from '../../bench/run';
 
 let bench: Bench;
 const all: RunResult[] = [];
@@ -99,11 +99,26 @@ describe('burst at N = 20 on two workers', () => {
   });
 });
 
-it('prints one table per N, modes side by side', () => {
+describe('a worker killed while runs wait for IPs', () => {
+  let result: RestartResult | undefined;
+  beforeAll(async () => {
+    [result] = await run<RestartResult>({ scenario: 'restart', ns: [5], modes: ['batched'], ipDelayMs: [10_000, 15_000] });
+  }, 300_000);
+
+  it('loses, doubles and leaves behind nothing, and every waiting run polls again', () => {
+    expect(result).toMatchObject({ instancesLaunched: 5, instancesDoubled: 0, instancesLeft: 0, runsLost: 0, waitingAtKill: 5 });
+    expect(Number.isFinite(result?.allPolledAgainMs)).toBe(true);
+    expect(result?.polledAgainMs.p99).toBeLessThanOrEqual(result?.allPolledAgainMs ?? -1);
+    expect(result?.workers.map((w) => w.index)).toEqual([0, 1]);
+  });
+});
+
+it('prints one table per scenario, modes side by side', () => {
   const table = formatTable(all);
   expect(table).toContain('N = 20');
   expect(table).toMatch(/\| metric +\| batched +\| per-workflow +\|/);
   expect(table).toContain('DescribeInstances calls per poll tick');
   expect(table).toContain('N = 20, 2 workers');
   expect(table).toContain('worker 1: ');
+  expect(table).toContain('Restart, N = 5');
 });
