@@ -4,7 +4,7 @@
  */
 import type { Mode } from './modes';
 
-export type Scenario = 'burst' | 'restart';
+export type Scenario = 'burst' | 'restart' | 'single';
 
 /** One worker process's part in a run. */
 export interface WorkerReport {
@@ -88,4 +88,33 @@ export interface RestartResult extends Common {
   wallSeconds: number;
 }
 
-export type RunResult = BurstResult | RestartResult;
+/** Start -> result of one provision, with the parts of it the realism layer and the history can time. */
+export interface SingleSide {
+  startToResultMs: { p50: number; p99: number; max: number };
+  /** Start -> RunInstances answered. */
+  startToLaunchedMs: { p50: number; p99: number };
+  /** RunInstances answered -> the first DescribeInstances answer that carried the instance. */
+  launchToFirstPollMs: { p50: number; p99: number };
+  /** IP visible -> the first DescribeInstances answer that carried it. */
+  ipToSeenMs: { p50: number; p99: number };
+  /** That answer -> the caller has the result. */
+  seenToResultMs: { p50: number; p99: number };
+  failedRuns: number;
+}
+
+/** N provisions one after another, each beside one made by a plain AWS SDK script (bench/plain-provision.ts). */
+export interface SingleResult extends Common {
+  scenario: 'single';
+  provisioner: SingleSide & {
+    /** Parts of start -> launched from the history: start -> the launch activity started, and its duration. */
+    startToLaunchActivityMs: { p50: number; p99: number };
+    launchActivityMs: { p50: number; p99: number };
+    /** The workflow's close on the server -> the client's result() returned. */
+    closeToResultMs: { p50: number; p99: number };
+  };
+  plain: SingleSide;
+  /** p50 start -> result, provisioner / plain (target <= 1.10). */
+  p50Ratio: number;
+}
+
+export type RunResult = BurstResult | RestartResult | SingleResult;

@@ -2,7 +2,7 @@
  * The results as Markdown tables: one per scenario (the burst's one per N), runs side by side.
  */
 import { round } from './measure';
-import type { BurstResult, RestartResult, RunResult } from './results';
+import type { BurstResult, RestartResult, RunResult, SingleResult, SingleSide } from './results';
 
 type Row<R> = [string, (r: R) => string];
 
@@ -36,6 +36,15 @@ const restartRows: Row<RestartResult>[] = [
   ['instances left running', (r) => String(r.instancesLeft)],
   ['runs lost', (r) => String(r.runsLost)],
   ['wall time to all done (s)', (r) => String(r.wallSeconds)],
+];
+
+const singleSideRows: Row<SingleSide>[] = [
+  ['p50 / p99 start -> result (ms)', (s) => `${s.startToResultMs.p50} / ${s.startToResultMs.p99}`],
+  ['  start -> RunInstances answered', (s) => `${s.startToLaunchedMs.p50} / ${s.startToLaunchedMs.p99}`],
+  ['  RunInstances answered -> first poll', (s) => `${s.launchToFirstPollMs.p50} / ${s.launchToFirstPollMs.p99}`],
+  ['  IP visible -> seen by a poll', (s) => `${s.ipToSeenMs.p50} / ${s.ipToSeenMs.p99}`],
+  ['  seen by a poll -> caller has the result', (s) => `${s.seenToResultMs.p50} / ${s.seenToResultMs.p99}`],
+  ['failed runs', (s) => String(s.failedRuns)],
 ];
 
 /** Rows for each worker, when a run had more than one. */
@@ -75,6 +84,23 @@ export function formatTable(results: RunResult[]): string {
   for (const n of [...new Set(restarts.map((r) => r.n))]) {
     const cols = restarts.filter((r) => r.n === n);
     out.push(render(`Restart, N = ${n}`, cols.map((r) => [r.mode, r]), [...restartRows, ...workerRows(cols)]));
+  }
+  const singles = results.filter((r): r is SingleResult => r.scenario === 'single');
+  for (const n of [...new Set(singles.map((r) => r.n))]) {
+    const cols = singles.filter((r) => r.n === n);
+    const sides: [string, SingleSide][] = cols.flatMap((r): [string, SingleSide][] => [
+      [`provisioner (${r.mode})`, r.provisioner],
+      ['plain SDK script', r.plain],
+    ]);
+    const ratios = cols.map((r) => `${r.mode}: ${r.p50Ratio}`).join(', ');
+    out.push(`${render(`One at a time, N = ${n}`, sides, singleSideRows)}\np50 start -> result, provisioner / plain: ${ratios}`);
+    for (const r of cols) {
+      const p = r.provisioner;
+      out.push(
+        `provisioner (${r.mode}), p50 / p99 ms: workflow start -> launch activity started ${p.startToLaunchActivityMs.p50} / ${p.startToLaunchActivityMs.p99}; ` +
+          `launch activity ${p.launchActivityMs.p50} / ${p.launchActivityMs.p99}; workflow closed -> result() returned ${p.closeToResultMs.p50} / ${p.closeToResultMs.p99}`,
+      );
+    }
   }
   return out.join('\n');
 }

@@ -2,7 +2,7 @@
  * The benchmark harness, small (CI smoke test): each scenario runs end to end on one dev server and its
  * results are well formed. It checks the harness, not speed; the numbers come from `npm run bench`.
  */
-import { formatTable, openBench, runScenarios, type Bench, type BurstResult, type RestartResult, type RunResult } from '../../bench/run';
+import { formatTable, openBench, runScenarios, type Bench, type BurstResult, type RestartResult, type RunResult, type SingleResult } from '../../bench/run';
 
 let bench: Bench;
 const all: RunResult[] = [];
@@ -99,6 +99,25 @@ describe('burst at N = 20 on two workers', () => {
   });
 });
 
+describe('one at a time, beside the plain script', () => {
+  let result: SingleResult | undefined;
+  beforeAll(async () => {
+    [result] = await run<SingleResult>({ scenario: 'single', ns: [3], modes: ['batched'], ipDelayMs: [1_000, 1_000] });
+  }, 300_000);
+
+  it('times both sides and compares them', () => {
+    for (const side of [result?.provisioner, result?.plain]) {
+      expect(side?.failedRuns).toBe(0);
+      expect(side?.startToResultMs.p50).toBeGreaterThan(0);
+      expect(side?.startToResultMs.p99).toBeGreaterThanOrEqual(side?.startToResultMs.p50 ?? Infinity);
+      expect(side?.startToLaunchedMs.p50).toBeGreaterThan(0);
+    }
+    expect(Number.isFinite(result?.p50Ratio)).toBe(true);
+    expect(result?.p50Ratio).toBeGreaterThan(0);
+    expect(result?.provisioner.launchActivityMs.p50).toBeGreaterThan(0);
+  });
+});
+
 describe('a worker killed while runs wait for IPs', () => {
   let result: RestartResult | undefined;
   beforeAll(async () => {
@@ -121,4 +140,6 @@ it('prints one table per scenario, modes side by side', () => {
   expect(table).toContain('N = 20, 2 workers');
   expect(table).toContain('worker 1: ');
   expect(table).toContain('Restart, N = 5');
+  expect(table).toContain('One at a time, N = 3');
+  expect(table).toMatch(/provisioner \(batched\) +\| plain SDK script/);
 });
