@@ -69,6 +69,8 @@ export interface BurstResult extends Common {
 /** N runs waiting for their IPs when their worker is killed and another one starts. */
 export interface RestartResult extends Common {
   scenario: 'restart';
+  /** Runs that had launched and polled once when the worker was killed (N, unless that took too long). */
+  polledAtKill: number;
   /** Runs still waiting for an IP when the worker was killed. */
   waitingAtKill: number;
   /** From the new worker's spawn to its "Worker ready" line: the part of the wait below that is start-up. */

@@ -27,7 +27,7 @@ const burstRows: Row<BurstResult>[] = [
 ];
 
 const restartRows: Row<RestartResult>[] = [
-  ['runs waiting for an IP at the kill', (r) => String(r.waitingAtKill)],
+  ['runs launched and polled / waiting at the kill', (r) => `${r.polledAtKill} / ${r.waitingAtKill}`],
   ['new worker spawned -> ready (ms)', (r) => String(r.workerReadyMs)],
   ['new worker spawned -> all polled again (ms)', (r) => String(r.allPolledAgainMs)],
   ['  per run p50 / p99 (ms)', (r) => `${r.polledAgainMs.p50} / ${r.polledAgainMs.p99}`],
