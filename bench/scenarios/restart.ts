@@ -44,7 +44,9 @@ export async function runRestart(bench: Bench, options: { n: number; mode: Mode;
     const settled = await outcomes;
     const wallMs = Date.now() - started;
     stack.readUsage();
-    const polledAgain = waiting.map((id) => (realism.describedAt.get(id) ?? []).find((t) => t > spawnedAt)).map((t) => (t === undefined ? Infinity : t - spawnedAt));
+    // Answers from after the new worker was ready: it polls nothing before, and an answer moto gives
+    // while it starts can only be to a call the killed worker made. Timed from the spawn.
+    const polledAgain = waiting.map((id) => (realism.describedAt.get(id) ?? []).find((t) => t > readyAt)).map((t) => (t === undefined ? Infinity : t - spawnedAt));
 
     const counts = new TaskCounts();
     for (const handle of handles) counts.add((await handle.fetchHistory()).events ?? []);
