@@ -33,6 +33,8 @@ export interface Realism {
   proxy: Ec2FaultProxy;
   /** When each launched instance's public IP became (or becomes) visible, ms since the epoch. */
   ipVisibleAt: Map<string, number>;
+  /** When moto's RunInstances answer for each instance passed through (to time a launch from its start). */
+  launchedAt: Map<string, number>;
   /** When a DescribeInstances answer first carried each instance's public IP: when a poll saw it. */
   ipFirstShownAt: Map<string, number>;
   /** Every time a DescribeInstances answer carried each instance, hidden IP or not (to see poll spacing). */
@@ -75,6 +77,7 @@ export async function startRealism(motoEndpoint: string, options: RealismOptions
   );
 
   const ipVisibleAt = new Map<string, number>();
+  const launchedAt = new Map<string, number>();
   const ipFirstShownAt = new Map<string, number>();
   const describedAt = new Map<string, number[]>();
   let lastLaunchAnsweredAt = 0;
@@ -90,6 +93,7 @@ export async function startRealism(motoEndpoint: string, options: RealismOptions
       if (visibleAt === undefined && request.action === 'RunInstances') {
         visibleAt = now + minDelay + random() * (maxDelay - minDelay);
         ipVisibleAt.set(instanceId, visibleAt);
+        launchedAt.set(instanceId, now);
       }
       if (visibleAt !== undefined && visibleAt > now) return part.replace(/<(ipAddress|publicIp)>[0-9.]+<\/\1>/g, '');
       if (request.action === 'DescribeInstances' && !ipFirstShownAt.has(instanceId)) ipFirstShownAt.set(instanceId, now);
@@ -97,7 +101,7 @@ export async function startRealism(motoEndpoint: string, options: RealismOptions
     });
   };
 
-  return { proxy, ipVisibleAt, ipFirstShownAt, describedAt, throttled, lastLaunchAt: () => lastLaunchAnsweredAt, close: () => proxy.close() };
+  return { proxy, ipVisibleAt, launchedAt, ipFirstShownAt, describedAt, throttled, lastLaunchAt: () => lastLaunchAnsweredAt, close: () => proxy.close() };
 }
 
 function classOf(action: string): keyof typeof AWS_BUCKETS {
