@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, type Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, regionalClients, type ActivityDependencies } from './activities';
+import { createActivities, launchBudget, regionalClients, type ActivityDependencies } from './activities';
 import { dataConverterFromEnv, describeEncryption } from './codec';
 import { ADMIT_SIGNAL } from './common/admission';
 import { describeSettings, temporalSettings } from './config';
@@ -55,6 +55,7 @@ function startAdmission(tuning: WorkerTuning, batching: boolean, runtime: Runtim
     previous = perSecond;
   });
   const line = new StartLine(admission, {
+    launchBudget,
     admit: async ({ workflowId, runId }) => {
       await client.workflow.getHandle(workflowId, runId).signal(ADMIT_SIGNAL);
     },

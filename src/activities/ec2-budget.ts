@@ -33,6 +33,8 @@ export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
   private queue: Promise<void> = Promise.resolve();
+  /** Callers that asked and have not had their token yet. */
+  private waiting = 0;
 
   constructor(
     private readonly size: BucketSize,
@@ -45,10 +47,25 @@ export class TokenBucket {
 
   /** Resolves when the caller may make one call. */
   take(): Promise<void> {
-    const turn = this.queue.then(() => this.takeOne());
+    this.waiting += 1;
+    const turn = this.queue.then(() => this.takeOne()).finally(() => {
+      this.waiting -= 1;
+    });
     // One caller's failure must not fail everyone queued behind it.
     this.queue = turn.catch(() => undefined);
     return turn;
+  }
+
+  /** How long (ms) a caller asking now would wait behind those already waiting: 0 while tokens are free. */
+  waitMs(): number {
+    this.refill();
+    const short = this.waiting + 1 - this.tokens;
+    return short <= 0 ? 0 : Math.ceil((short / this.size.perSecond) * 1000);
+  }
+
+  /** Calls per second once the burst is spent. */
+  get perSecond(): number {
+    return this.size.perSecond;
   }
 
   private async takeOne(): Promise<void> {
@@ -93,6 +110,26 @@ export function payAhead(client: EC2Client, cls: ActionClass, input: object): Pr
   });
 }
 
+/** Every budgeted client's launch bucket (one per region client), for launchBudget. */
+const launchBuckets = new Set<TokenBucket>();
+
+/**
+ * The worker's launch budget as start admission sees it: how long a launch asked for now would wait
+ * for its token (the longest over regions) and the slowest refill. A new provision is better off
+ * waiting in the start line, with nothing launched, than in its launch activity, whose time-outs
+ * (1 min per attempt, 5 min in all) a long budget queue would run out.
+ */
+export function launchBudget(): { waitMs: number; perSecond: number } | undefined {
+  if (launchBuckets.size === 0) return undefined;
+  let waitMs = 0;
+  let perSecond = Number.POSITIVE_INFINITY;
+  for (const bucket of launchBuckets) {
+    waitMs = Math.max(waitMs, bucket.waitMs());
+    perSecond = Math.min(perSecond, bucket.perSecond);
+  }
+  return { waitMs, perSecond };
+}
+
 /** Throttled EC2 calls, by action, since the worker started (also a Prometheus counter in activities). */
 export const throttledCalls = new Map<string, number>();
 
@@ -110,6 +147,7 @@ export function applyBudget(client: EC2Client, budget: Ec2Budget): void {
     mutate: new TokenBucket(budget.mutate),
   };
   bucketsOf.set(client, buckets);
+  launchBuckets.add(buckets.launch);
   const budgeted: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
     const command = context.commandName ?? '';
     if (!paid.delete(args.input)) await buckets[actionClass(command)].take();

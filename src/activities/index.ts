@@ -29,6 +29,7 @@ import { probeTcp, type ResolveProbeAddress, type TcpProbe } from './tcp-probe';
 export type { AwsClients } from './aws-clients';
 export type { BatchingOptions, ForeseenPolls, PollSchedule } from './describe-batcher';
 export { regionalClients } from './aws-clients';
+export { launchBudget } from './ec2-budget';
 export type { InstanceRef, PollRequest } from './describe-instance';
 export type { InstanceStatus, ManagedInstance } from './instance-status';
 export type { ImageRequest, ResolvedImage } from './resolve-image';

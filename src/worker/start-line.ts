@@ -32,6 +32,12 @@ export interface StartLineOptions {
   recheckAfterMs?: number;
   /** Told of a signal that could not be sent (a run that has meanwhile closed is not news). */
   onAdmitFailed?: (run: RunRef, error: unknown) => void;
+  /**
+   * The worker's launch budget (activities/ec2-budget.ts): while a launch would wait for its token, no
+   * one is let in, so runs wait here, launching nothing, instead of in a launch activity's time-outs.
+   * @default none
+   */
+  launchBudget?: () => { waitMs: number; perSecond: number } | undefined;
   /** @default Date.now */
   now?: () => number;
 }
@@ -66,7 +72,7 @@ export class StartLine {
     const place = [...this.waiting.keys()].indexOf(key);
     if (place >= 0) return { admitted: false, recheckAfterMs: this.recheckFor(place), ahead: place };
     // Nobody is waiting and the rate has a turn free: go now, without a signal round trip.
-    if (this.waiting.size === 0 && !this.stopped && this.admission.tryNow(this.now())) return { admitted: true };
+    if (this.waiting.size === 0 && !this.stopped && this.launchWaitMs() === 0 && this.admission.tryNow(this.now())) return { admitted: true };
     this.waiting.set(key, run);
     this.pump();
     return { admitted: false, recheckAfterMs: this.recheckFor(this.waiting.size - 1), ahead: this.waiting.size - 1 };
@@ -74,7 +80,9 @@ export class StartLine {
 
   /** The recheck time for a run with `ahead` runs before it: twice its expected wait, within bounds. */
   private recheckFor(ahead: number): number {
-    const expectedMs = ((ahead + 1) * 1000) / this.admission.rate;
+    const launches = this.options.launchBudget?.();
+    const perSecond = launches !== undefined && launches.waitMs > 0 ? Math.min(this.admission.rate, launches.perSecond) : this.admission.rate;
+    const expectedMs = ((ahead + 1) * 1000) / perSecond;
     return Math.round(Math.min(MAX_RECHECK_MS, Math.max(this.recheckAfterMs, 2 * expectedMs)));
   }
 
@@ -95,12 +103,17 @@ export class StartLine {
   private async signalInTurn(): Promise<void> {
     while (this.waiting.size > 0 && !this.stopped) {
       await this.sleep(this.admission.reserve(this.now()));
+      for (let wait = this.launchWaitMs(); wait > 0 && !this.stopped; wait = this.launchWaitMs()) await this.sleep(wait);
       const next = this.waiting.entries().next();
       if (next.done === true || this.stopped) return;
       const [key, run] = next.value;
       this.waiting.delete(key);
       this.options.admit(run).catch((error: unknown) => this.options.onAdmitFailed?.(run, error));
     }
+  }
+
+  private launchWaitMs(): number {
+    return this.options.launchBudget?.()?.waitMs ?? 0;
   }
 
   private sleep(ms: number): Promise<void> {

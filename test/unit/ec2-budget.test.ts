@@ -50,6 +50,21 @@ describe('TokenBucket', () => {
     expect(time.waits).toEqual([expectedWait]);
   });
 
+  it('says how long a caller asking now would wait, counting those already waiting', async () => {
+    const time = fakeTime();
+    const bucket = new TokenBucket({ burst: 2, perSecond: 2 }, time.now, async () => new Promise(() => undefined));
+    expect(bucket.waitMs()).toBe(0);
+    await takeMany(bucket, 2);
+    expect(bucket.waitMs()).toBe(500);
+    // Two callers stuck waiting for their tokens: a third would be behind both.
+    void bucket.take();
+    void bucket.take();
+    await Promise.resolve();
+    expect(bucket.waitMs()).toBe(1500);
+    time.advance(250);
+    expect(bucket.waitMs()).toBe(1250);
+  });
+
   it('paces calls after the burst at perSecond', async () => {
     const time = fakeTime();
     const bucket = new TokenBucket({ burst: 2, perSecond: 4 }, time.now, time.wait);

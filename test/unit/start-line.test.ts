@@ -14,7 +14,7 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-function line(settings: AdmissionSettings = STEADY, admit?: (run: RunRef) => Promise<void>) {
+function line(settings: AdmissionSettings = STEADY, admit?: (run: RunRef) => Promise<void>, launchBudget?: () => { waitMs: number; perSecond: number }) {
   const admitted: [string, number][] = [];
   const failed: string[] = [];
   const admission = new StartAdmission(settings, Date.now());
@@ -27,6 +27,7 @@ function line(settings: AdmissionSettings = STEADY, admit?: (run: RunRef) => Pro
       }),
     onAdmitFailed: (r) => failed.push(r.workflowId),
     recheckAfterMs: 30_000,
+    ...(launchBudget !== undefined && { launchBudget }),
   });
   return { startLine, admitted, failed, admission };
 }
@@ -105,4 +106,22 @@ it('gives a run far back in a long line a recheck of twice its expected wait, up
   const slow = line({ ...STEADY, initialPerSecond: 0.1, minPerSecond: 0.1, maxPerSecond: 0.1 }).startLine;
   const far = Array.from({ length: 100 }, (_, n) => slow.join(run(n)));
   expect(far[99]?.recheckAfterMs).toBe(600_000);
+});
+
+it('lets no one in while a launch would wait for its budget token, and rechecks at the launch pace', async () => {
+  // The launch bucket is empty until 10 s from now, then refills at 2 per second.
+  const emptyUntil = Date.now() + 10_000;
+  const budget = () => ({ waitMs: Math.max(0, emptyUntil - Date.now()), perSecond: 2 });
+  const { startLine, admitted } = line(STEADY, undefined, budget);
+  const answers = [1, 2, 3].map((n) => startLine.join(run(n)));
+  // Even a lone run waits: its launch would only queue for the token inside its activity.
+  expect(answers[0]).toEqual({ admitted: false, recheckAfterMs: 30_000, ahead: 0 });
+  await jest.advanceTimersByTimeAsync(9_999);
+  expect(admitted).toEqual([]);
+  await jest.advanceTimersByTimeAsync(1_000);
+  expect(admitted.map(([id]) => id)).toEqual(['provision-1', 'provision-2', 'provision-3']);
+  // Far back in a line held by launches, a run rechecks at two launches per second, not the admission rate.
+  const slowLine = line(STEADY, undefined, () => ({ waitMs: 60_000, perSecond: 2 })).startLine;
+  const far = Array.from({ length: 100 }, (_, n) => slowLine.join(run(n)));
+  expect(far[99]?.recheckAfterMs).toBe(100_000);
 });
