@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { build } from '../scripts/build';
 import { productionWorkerCommand, stackEnv, startDevServer, startMoto, startWorker, type DevServer, type ManagedProcess, type Moto } from '../tools/local-stack';
 import { PROJECT_ROOT } from '../tools/project-root';
+import { DEFAULT_EC2_BUDGET } from '../src/activities/ec2-budget';
 import { PAYLOAD_KEY_VARIABLES } from '../src/codec';
 import { startRealism, type Realism } from './ec2-realism';
 import { processUsage, type TaskCounts } from './measure';
@@ -76,6 +77,9 @@ export async function startRunStack(
     STAGELY_IMAGE_PARAMETER: imageParameter,
     ...modeEnv(options.mode),
     STAGELY_LOG_LEVEL: 'INFO',
+    // Workers that share an account share AWS's buckets: each gets its share of the one-worker budget,
+    // as docs/operations.md tells operators to do.
+    ...(options.workers > 1 && { STAGELY_EC2_BUDGET: sharedBudget(options.workers) }),
     ...options.workerEnv,
   };
   delete env.STAGELY_WORKFLOW_BUNDLE;
@@ -110,6 +114,13 @@ export async function startRunStack(
     throw error;
   }
   return { moto, realism, taskQueue, workers, addWorker, readUsage, stop };
+}
+
+/** The default EC2 budget (activities/ec2-budget.ts) split between `k` workers, as STAGELY_EC2_BUDGET. */
+export function sharedBudget(k: number): string {
+  return Object.entries(DEFAULT_EC2_BUDGET)
+    .map(([cls, { burst, perSecond }]) => `${cls}=${Math.floor(burst / k)}/${perSecond / k}`)
+    .join(',');
 }
 
 /**
