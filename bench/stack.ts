@@ -77,6 +77,8 @@ export async function startRunStack(
     STAGELY_IMAGE_PARAMETER: imageParameter,
     ...modeEnv(options.mode),
     STAGELY_LOG_LEVEL: 'INFO',
+    // As the container image runs the worker (Dockerfile); the command is npm start's.
+    MALLOC_ARENA_MAX: '2',
     // Workers that share an account share AWS's buckets: each gets its share of the one-worker budget,
     // as docs/operations.md tells operators to do.
     ...(options.workers > 1 && { STAGELY_EC2_BUDGET: sharedBudget(options.workers) }),

@@ -63,6 +63,11 @@ it('starts the worker as npm start does, with node itself as PID 1', () => {
   expect(command?.[command.length - 1]).toBe('lib/worker.js');
 });
 
+it('caps glibc malloc arenas, as the benchmark runs the worker (bench/stack.ts)', () => {
+  const env = final.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+  expect(env).toMatch(/\bMALLOC_ARENA_MAX=2\b/);
+});
+
 it('runs as a non-root user', () => {
   const user = last('USER')?.args.split(':')[0];
   expect(user).toBeDefined();
