@@ -45,6 +45,8 @@ export interface BenchOptions {
   /** Worker processes on the task queue (the burst only). @default 1 */
   workers?: number;
   workerEnv?: NodeJS.ProcessEnv;
+  /** Told of each result as it comes, so a long benchmark's finished runs are kept if a later one never ends. */
+  onResult?: (result: RunResult) => void;
 }
 
 /** Runs the scenario for each N and each mode on one dev server. */
@@ -75,6 +77,7 @@ export async function runScenarios(bench: Bench, options: BenchOptions): Promise
           results.push(await runSingle(bench, run));
           break;
       }
+      options.onResult?.(results[results.length - 1] as RunResult);
     }
   }
   return results;
@@ -131,11 +134,26 @@ async function main(): Promise<void> {
     (scenario !== 'burst' && workers !== 1);
   if (bad) throw new Error(USAGE);
   const workerEnv = Object.fromEntries(values['worker-env'].map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
-  const results = await runBenchmark({ scenario, ns, modes, ipDelayMs: [lo, hi], workers, workerEnv });
-  console.log(formatTable(results));
   mkdirSync(values.out, { recursive: true });
   const file = join(values.out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, results }, null, 2)}\n`);
+  const machine = { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  const done: RunResult[] = [];
+  // Written after every run, not only at the end.
+  const save = (): void => writeFileSync(file, `${JSON.stringify({ machine, results: done }, null, 2)}\n`);
+  const results = await runBenchmark({
+    scenario,
+    ns,
+    modes,
+    ipDelayMs: [lo, hi],
+    workers,
+    workerEnv,
+    onResult: (result) => {
+      done.push(result);
+      save();
+      console.log(formatTable([result]));
+    },
+  });
+  console.log(formatTable(results));
   console.log(`\nWrote ${file}`);
 }
 
