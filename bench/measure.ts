@@ -79,3 +79,33 @@ export function p50p99(values: number[]): { p50: number; p99: number } {
   const { p50, p99 } = spread(values);
   return { p50, p99 };
 }
+
+/**
+ * Every run's result, at most `limit` waits at a time: thousands of result() long polls at once on one
+ * client connection queue behind the server's stream limit and can fail on the client's side while the
+ * runs themselves succeed. A closed run's result comes back at once, so the limit does not delay the end.
+ * The distinct reasons of the runs that did fail are printed, so a failed run is never just a number.
+ */
+export async function resultsOf<T>(handles: { workflowId: string; result(): Promise<T> }[], limit = 200): Promise<PromiseSettledResult<T>[]> {
+  const outcomes: PromiseSettledResult<T>[] = new Array(handles.length);
+  let next = 0;
+  const waitOne = async (): Promise<void> => {
+    while (next < handles.length) {
+      const i = next++;
+      outcomes[i] = await (handles[i] as { result(): Promise<T> }).result().then(
+        (value): PromiseFulfilledResult<T> => ({ status: 'fulfilled', value }),
+        (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, handles.length) }, waitOne));
+  const reasons = new Map<string, number>();
+  for (const outcome of outcomes) {
+    if (outcome.status !== 'rejected') continue;
+    const error = outcome.reason as { message?: string; cause?: { message?: string } };
+    const text = `${error.message ?? String(outcome.reason)}${error.cause?.message ? `: ${error.cause.message}` : ''}`;
+    reasons.set(text, (reasons.get(text) ?? 0) + 1);
+  }
+  for (const [text, count] of reasons) console.error(`${count} run(s) failed: ${text}`);
+  return outcomes;
+}

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProvision } from '../../src/client';
-import { isLocalActivityMarker, p50p99, processUsage, round, spread, TaskCounts } from '../measure';
+import { isLocalActivityMarker, p50p99, processUsage, resultsOf, round, spread, TaskCounts } from '../measure';
 import type { BurstResult } from '../results';
 import type { Mode } from '../modes';
 import { LOG_DIR, startRunStack, workerReports, type Bench } from '../stack';
@@ -28,7 +28,7 @@ export async function runBurst(
         startProvision(client, { size: 'small', architecture: i % 2 ? 'arm64' : 'amd64' }, { workflowId: `${taskQueue}-${i}`, taskQueue }),
       ),
     );
-    const outcomes = await Promise.allSettled(handles.map((h) => h.result()));
+    const outcomes = await resultsOf(handles);
     const wallMs = Date.now() - started;
     stack.readUsage();
     const serverCpu = processUsage(server.process.pid).cpuSeconds - serverCpuBefore;

@@ -6,7 +6,7 @@
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { startProvision } from '../../src/client';
 import { MANAGED_TAG, WORKFLOW_ID_TAG } from '../../src/common/tags';
-import { round, spread, TaskCounts } from '../measure';
+import { resultsOf, round, spread, TaskCounts } from '../measure';
 import type { RestartResult } from '../results';
 import type { Mode } from '../modes';
 import { startRunStack, workerReports, type Bench } from '../stack';
@@ -22,7 +22,7 @@ export async function runRestart(bench: Bench, options: { n: number; mode: Mode;
         startProvision(bench.client, { size: 'small', architecture: i % 2 ? 'arm64' : 'amd64' }, { workflowId: `${taskQueue}-${i}`, taskQueue }),
       ),
     );
-    const outcomes = Promise.allSettled(handles.map((h) => h.result()));
+    const outcomes = resultsOf(handles);
 
     // Runs that have launched and whose instance a DescribeInstances answer has carried since.
     const polled = (): number => [...realism.launchedAt].filter(([id, at]) => (realism.describedAt.get(id) ?? []).some((t) => t >= at)).length;
