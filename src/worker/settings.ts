@@ -102,9 +102,9 @@ export interface WorkerTuning {
   /** @default 40 (STAGELY_MAX_CONCURRENT_WORKFLOW_TASKS) */
   maxConcurrentWorkflowTaskExecutions: number;
   /**
-   * Workflows kept in memory between tasks. 500 keeps a worker under 400 MB at a thousand open runs
-   * (BENCHMARKS.md); the least recently used are evicted and replayed at their next task.
-   * @default 500 (STAGELY_MAX_CACHED_WORKFLOWS)
+   * Workflows kept in memory between tasks. Keep it at least the runs a worker has open at once: runs
+   * poll in turn, so a smaller cache evicts each run just before its next poll and every poll replays
+   * its history (BENCHMARKS.md measured it). @default 1000 (STAGELY_MAX_CACHED_WORKFLOWS)
    */
   maxCachedWorkflows: number;
   /** How long a draining worker lets running activities finish. @default 30s (STAGELY_SHUTDOWN_GRACE) */
@@ -142,7 +142,7 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning
     maxConcurrentActivityTaskExecutions: count('STAGELY_MAX_CONCURRENT_ACTIVITIES', 100),
     maxConcurrentLocalActivityExecutions: count('STAGELY_MAX_CONCURRENT_LOCAL_ACTIVITIES', 200),
     maxConcurrentWorkflowTaskExecutions: count('STAGELY_MAX_CONCURRENT_WORKFLOW_TASKS', 40),
-    maxCachedWorkflows: count('STAGELY_MAX_CACHED_WORKFLOWS', 500),
+    maxCachedWorkflows: count('STAGELY_MAX_CACHED_WORKFLOWS', 1000),
     shutdownGraceTimeMs: parsed?.ok ? parsed.ms : 30_000,
     startAdmission: onOff('STAGELY_START_ADMISSION', true),
     startAdmissionRate: admissionRate(env.STAGELY_START_ADMISSION_RATE),

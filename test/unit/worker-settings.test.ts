@@ -51,7 +51,7 @@ describe('workerTuning', () => {
       maxConcurrentActivityTaskExecutions: 100,
       maxConcurrentLocalActivityExecutions: 200,
       maxConcurrentWorkflowTaskExecutions: 40,
-      maxCachedWorkflows: 500,
+      maxCachedWorkflows: 1000,
       shutdownGraceTimeMs: 30_000,
       startAdmission: true,
       startAdmissionRate: { min: 1, max: 1000 },
