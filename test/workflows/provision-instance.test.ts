@@ -5,13 +5,11 @@
 import { WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, type Duration } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { ProvisionRequest, ProvisionResult, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
 import { toInstanceState } from '../../src/common/instance-state';
-import { uniqueName } from '../support/env';
 import { capacityError, fakeActivities, INSTANCE_ID, LAUNCHED_AT, pending, ready, type FakeActivityScript } from '../support/fake-activities';
-import { createTimeSkippingEnv, createWorker } from '../support/workflow-env';
+import { createTimeSkippingEnv, withFakeProvision } from '../support/workflow-env';
 
 let env: TestWorkflowEnvironment;
 
@@ -26,27 +24,13 @@ afterAll(async () => {
 const SMALL_ARM: ProvisionRequest = { size: 'small', architecture: 'arm64' };
 
 /** Starts a provision with a fake EC2 and runs `body` while a worker serves it. */
-async function withProvision<T>(
+function withProvision<T>(
   request: unknown,
   script: FakeActivityScript,
   body: (handle: WorkflowHandleWithFirstExecutionRunId<typeof provisionInstance>) => Promise<T>,
   timeouts: { workflowRunTimeout?: Duration; workflowExecutionTimeout?: Duration } = {},
 ) {
-  const taskQueue = uniqueName('tq');
-  const { activities, calls } = fakeActivities(script);
-  const worker: Worker = await createWorker(env, taskQueue, activities);
-  const outcome = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start<typeof provisionInstance>('provisionInstance', {
-      args: [request as ProvisionRequest],
-      taskQueue,
-      workflowId: uniqueName('provision'),
-      // A hang fails the test instead of timing out jest.
-      workflowExecutionTimeout: '2h',
-      ...timeouts,
-    });
-    return body(handle);
-  });
-  return { outcome, calls };
+  return withFakeProvision(env, request, fakeActivities(script), body, timeouts);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<WorkflowFailedError> {

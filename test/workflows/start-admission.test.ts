@@ -9,9 +9,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AdmissionAnswer } from '../../src/common/admission';
 import type { ProvisionRequest, ProvisionStatus } from '../../src/common/contract';
 import type { provisionInstance } from '../../src/workflows';
-import { uniqueName } from '../support/env';
 import { fakeActivities, type FakeActivityScript } from '../support/fake-activities';
-import { createTimeSkippingEnv, createWorker } from '../support/workflow-env';
+import { createTimeSkippingEnv, withFakeProvision } from '../support/workflow-env';
 
 let env: TestWorkflowEnvironment;
 
@@ -27,23 +26,11 @@ const REQUEST: ProvisionRequest = { size: 'small', architecture: 'amd64' };
 const WAIT: AdmissionAnswer = { admitted: false, recheckAfterMs: 60 * 60_000, ahead: 3 };
 
 /** Runs `body` against a provision served by fake activities: a script, or fakes the test already holds. */
-async function withProvision<T>(
+function withProvision<T>(
   fakes: FakeActivityScript | ReturnType<typeof fakeActivities>,
   body: (handle: WorkflowHandleWithFirstExecutionRunId<typeof provisionInstance>) => Promise<T>,
 ) {
-  const taskQueue = uniqueName('admission');
-  const { activities, calls } = 'activities' in fakes ? fakes : fakeActivities(fakes);
-  const worker = await createWorker(env, taskQueue, activities);
-  const outcome = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start<typeof provisionInstance>('provisionInstance', {
-      args: [REQUEST],
-      taskQueue,
-      workflowId: uniqueName('provision'),
-      workflowExecutionTimeout: '2h',
-    });
-    return body(handle);
-  });
-  return { outcome, calls };
+  return withFakeProvision(env, REQUEST, 'activities' in fakes ? fakes : fakeActivities(fakes), body);
 }
 
 async function statusOf(handle: WorkflowHandleWithFirstExecutionRunId<typeof provisionInstance>, phase: ProvisionStatus['phase']): Promise<ProvisionStatus> {
