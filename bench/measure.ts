@@ -109,3 +109,8 @@ export async function resultsOf<T>(handles: { workflowId: string; result(): Prom
   for (const [text, count] of reasons) console.error(`${count} run(s) failed: ${text}`);
   return outcomes;
 }
+
+/** An event's summary (its user metadata), as text; '' when it has none. */
+export function summaryOf(event: HistoryEvent): string {
+  return event.userMetadata?.summary?.data ? Buffer.from(event.userMetadata.summary.data).toString('utf8') : '';
+}

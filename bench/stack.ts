@@ -10,6 +10,7 @@ import { build } from '../scripts/build';
 import { productionWorkerCommand, stackEnv, startDevServer, startMoto, startWorker, type DevServer, type ManagedProcess, type Moto } from '../tools/local-stack';
 import { PROJECT_ROOT } from '../tools/project-root';
 import { DEFAULT_EC2_BUDGET } from '../src/activities/ec2-budget';
+import { startProvision, type ProvisionHandle } from '../src/client';
 import { PAYLOAD_KEY_VARIABLES } from '../src/codec';
 import { startRealism, type Realism } from './ec2-realism';
 import { processUsage, type TaskCounts } from './measure';
@@ -116,6 +117,15 @@ export async function startRunStack(
     throw error;
   }
   return { moto, realism, taskQueue, workers, addWorker, readUsage, stop };
+}
+
+/** N provisions started at once on the run's task queue: small VMs, half amd64 and half arm64. */
+export function startBurst(client: Client, n: number, taskQueue: string): Promise<ProvisionHandle[]> {
+  return Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      startProvision(client, { size: 'small', architecture: i % 2 ? 'arm64' : 'amd64' }, { workflowId: `${taskQueue}-${i}`, taskQueue }),
+    ),
+  );
 }
 
 /** The default EC2 budget (activities/ec2-budget.ts) split between `k` workers, as STAGELY_EC2_BUDGET. */

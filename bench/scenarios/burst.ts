@@ -4,11 +4,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProvision } from '../../src/client';
-import { isLocalActivityMarker, p50p99, processUsage, resultsOf, round, spread, TaskCounts } from '../measure';
+import { isLocalActivityMarker, p50p99, processUsage, resultsOf, round, spread, summaryOf, TaskCounts } from '../measure';
 import type { BurstResult } from '../results';
 import type { Mode } from '../modes';
-import { LOG_DIR, startRunStack, workerReports, type Bench } from '../stack';
+import { LOG_DIR, startBurst, startRunStack, workerReports, type Bench } from '../stack';
 
 export async function runBurst(
   bench: Bench,
@@ -23,11 +22,7 @@ export async function runBurst(
     const serverCpuBefore = processUsage(server.process.pid).cpuSeconds;
     const motoCpuBefore = processUsage(moto.process.pid).cpuSeconds;
     const harnessCpuBefore = process.cpuUsage();
-    const handles = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        startProvision(client, { size: 'small', architecture: i % 2 ? 'arm64' : 'amd64' }, { workflowId: `${taskQueue}-${i}`, taskQueue }),
-      ),
-    );
+    const handles = await startBurst(client, n, taskQueue);
     const outcomes = await resultsOf(handles);
     const wallMs = Date.now() - started;
     stack.readUsage();
@@ -50,7 +45,7 @@ export async function runBurst(
       counts.add(history.events ?? []);
       for (const event of history.events ?? []) {
         events += 1;
-        const summary = event.userMetadata?.summary?.data ? Buffer.from(event.userMetadata.summary.data).toString('utf8') : '';
+        const summary = summaryOf(event);
         // A poll is an activity task (runs recorded before local polls) or a local activity's marker.
         if ((event.activityTaskScheduledEventAttributes || isLocalActivityMarker(event)) && summary.includes('for a public IP')) polls += 1;
         if (event.timerStartedEventAttributes) timers += 1;

@@ -4,12 +4,11 @@
  * waiting run polls again, and whether any instance was lost, launched twice or left running.
  */
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
-import { startProvision } from '../../src/client';
 import { MANAGED_TAG, WORKFLOW_ID_TAG } from '../../src/common/tags';
 import { resultsOf, round, spread, TaskCounts } from '../measure';
 import type { RestartResult } from '../results';
 import type { Mode } from '../modes';
-import { startRunStack, workerReports, type Bench } from '../stack';
+import { startBurst, startRunStack, workerReports, type Bench } from '../stack';
 
 export async function runRestart(bench: Bench, options: { n: number; mode: Mode; ipDelayMs: [number, number]; workerEnv: NodeJS.ProcessEnv }): Promise<RestartResult> {
   const { n, mode } = options;
@@ -17,11 +16,7 @@ export async function runRestart(bench: Bench, options: { n: number; mode: Mode;
   const { realism, taskQueue } = stack;
   try {
     const started = Date.now();
-    const handles = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        startProvision(bench.client, { size: 'small', architecture: i % 2 ? 'arm64' : 'amd64' }, { workflowId: `${taskQueue}-${i}`, taskQueue }),
-      ),
-    );
+    const handles = await startBurst(bench.client, n, taskQueue);
     const outcomes = resultsOf(handles);
 
     // Runs that have launched and whose instance a DescribeInstances answer has carried since.

@@ -8,7 +8,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { startProvision } from '../../src/client';
 import { instanceTypeFor } from '../../src/common/instance-types';
-import { eventTimeMs, p50p99, round, spread, TaskCounts } from '../measure';
+import { eventTimeMs, p50p99, round, spread, summaryOf, TaskCounts } from '../measure';
 import { plainProvision } from '../plain-provision';
 import type { Realism } from '../ec2-realism';
 import type { SingleResult, SingleSide } from '../results';
@@ -122,8 +122,4 @@ function side(samples: Sample[], realism: Realism, failedRuns: number): SingleSi
     seenToResultMs: p50p99(parts.seenToResult),
     failedRuns,
   };
-}
-
-function summaryOf(event: { userMetadata?: { summary?: { data?: Uint8Array | null } | null } | null }): string {
-  return event.userMetadata?.summary?.data ? Buffer.from(event.userMetadata.summary.data).toString('utf8') : '';
 }
