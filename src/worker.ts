@@ -130,10 +130,8 @@ async function runWorker(hooks: TestHooks): Promise<void> {
         reaperRegions: aws.reaperRegions,
         namespaceId: ownNamespaceId,
         ...(admission !== undefined && {
-          foreseenPolls: {
-            expected: (key: string, dueAt: number) => admission.admission.expected(key, dueAt),
-            started: (key: string, now: number) => admission.admission.started(key, now),
-          },
+          // The rate controller is what the describe batcher tells of the polls it foresees.
+          foreseenPolls: admission.admission,
           startLine: (run: { workflowId: string; runId: string }) => admission.line.join(run),
         }),
         ...hooks,

@@ -66,7 +66,7 @@ export interface ForeseenPolls {
 
 interface Pending {
   waiters: Waiter[];
-  timer: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
   /** When the window ends (a late poll brings it forward). */
   closesAt: number;
   /** The window has ended or the batch is full: it is waiting for its budget token, or sent. */
@@ -177,10 +177,11 @@ export class DescribeBatcher {
     const windowMs = late ? Math.min(this.windowMs, LATE_WINDOW_MS) : this.windowMs;
     let batch = this.pending.get(region);
     if (batch === undefined) {
-      const opened: Pending = { waiters: [], dispatched: false, closesAt: Date.now() + windowMs, timer: setTimeout(() => void this.dispatch(region, opened), windowMs) };
-      batch = opened;
+      batch = { waiters: [], dispatched: false, closesAt: Number.POSITIVE_INFINITY };
       this.pending.set(region, batch);
-    } else if (!batch.dispatched && Date.now() + windowMs < batch.closesAt) {
+    }
+    // A new batch's window starts now; a late poll brings an open batch's end forward.
+    if (!batch.dispatched && Date.now() + windowMs < batch.closesAt) {
       const open = batch;
       clearTimeout(open.timer);
       open.closesAt = Date.now() + windowMs;
